@@ -1,0 +1,91 @@
+# Ferrodesk. Two commands on a fresh Debian machine with Rust, Node and npm:
+#   make run    installs what is missing, builds, and serves http://127.0.0.1:3000 (embedded storage)
+#   make test   installs what is missing, then runs every test: Rust (per package) and the browser suite
+# Installing is idempotent: a tool already at the right version is left alone.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Builds go here; CI points it outside the clone so a repeat run starts warm.
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# wasm-bindgen-cli must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' Cargo.lock)
+# wasm-opt (for release builds) comes from npm's binaryen, pinned in end2end/package-lock.json.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Playwright drives Debian's chromium; it must never try to download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+SITE_ROOT := $(CARGO_TARGET_DIR)/site
+SERVER_BIN := $(CARGO_TARGET_DIR)/release/ferrodesk
+# The initial wasm budget: 250 KB brotli for the whole app.
+WASM_BUDGET_BROTLI := 256000
+
+.PHONY: help setup tools node build run test test-rust test-e2e lint wasm-size
+
+help:
+	@echo "make run    build and serve http://127.0.0.1:3000 with the embedded default storage"
+	@echo "make test   run every test (Rust per package, then Playwright in Debian's chromium)"
+	@echo "make lint   cargo fmt --check and clippy -D warnings for both the server and the wasm build"
+
+setup: tools node
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cargo leptos --version 2>/dev/null | grep -qF "$(CARGO_LEPTOS_VERSION)" \
+	  || cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION)
+	@# Not --locked: its lockfile names a crate version the registry no longer has.
+	@wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" \
+	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
+	@command -v chromium >/dev/null \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+node: end2end/node_modules/.installed
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+build: setup
+	cargo leptos build --release
+
+run: build
+	FERRODESK_SITE_ROOT=$(SITE_ROOT) $(SERVER_BIN) serve
+
+# Runs each stage in turn and prints its wall time.
+stage = start=$$(date +%s); $(MAKE) --no-print-directory $(1); echo "== stage $(1): $$(( $$(date +%s) - start )) s"
+
+test:
+	@$(call stage,setup)
+	@$(call stage,test-rust)
+	@$(call stage,build)
+	@$(call stage,wasm-size)
+	@$(call stage,test-e2e)
+
+# Per package: `app` with ssr and `frontend` (hydrate) must never be built together in one cargo call.
+test-rust:
+	cargo test --release -p app --features ssr
+	cargo test --release -p server
+
+test-e2e: node
+	cd end2end && npx tsc -p .
+	cd end2end && FERRODESK_BIN=$(SERVER_BIN) FERRODESK_SITE_ROOT=$(SITE_ROOT) npx playwright test
+
+# Prints the size of the release wasm (raw, gzip, brotli) and fails over the budget.
+wasm-size:
+	@wasm=$$(ls $(SITE_ROOT)/pkg/*.wasm | head -n1); \
+	raw=$$(stat -c %s "$$wasm"); \
+	gz=$$(gzip -9 -c "$$wasm" | wc -c); \
+	br=$$(node -e 'const z=require("zlib"),f=require("fs");const b=z.brotliCompressSync(f.readFileSync(process.argv[1]),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}});console.log(b.length)' "$$wasm"); \
+	echo "wasm $$(basename $$wasm): raw $$raw B, gzip $$gz B, brotli $$br B (budget $(WASM_BUDGET_BROTLI) B brotli)"; \
+	[ "$$br" -le $(WASM_BUDGET_BROTLI) ] || { echo "the wasm is over its brotli budget"; exit 1; }
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --release -p app --features ssr --all-targets -- -D warnings
+	cargo clippy --release -p server --all-targets -- -D warnings
+	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings

@@ -1,0 +1,145 @@
+//! Middleware every response passes through: security headers, caching rules, and the cross-site request
+//! check on every unsafe method.
+
+use crate::startup::AppState;
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use url::Url;
+
+/// For responses that are not pages (JSON, files, errors from layers): nothing may load from them.
+const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// Two years, as the HSTS preload list asks.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Adds the headers every response carries. Pages set their own nonce'd CSP and `no-store`; everything
+/// else gets the restrictive default and `no-cache` (revalidate; ETags keep that cheap).
+pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Same-origin requests keep their Referer: a form posted without JavaScript is sent back to its page.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+    );
+    if state.https {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_CSP));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    response
+}
+
+/// Files under `/pkg` carry a content hash in their name when the build hashes them: cache them for a year.
+pub async fn immutable_when_hashed(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if state.assets.hashed() && response.status().is_success() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    response
+}
+
+/// Refuses unsafe requests that a browser sent on behalf of another site (CSRF), login included.
+///
+/// Browsers send `Sec-Fetch-Site` (all current ones) or at least `Origin` on every POST. A request with
+/// neither comes from a non-browser client, which holds no victim's cookies, and passes.
+pub async fn reject_cross_site(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || is_same_site(request.headers(), &state.origins) {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        event = "csrf_rejected",
+        method = %request.method(),
+        path = %request.uri().path(),
+        "cross-site request refused"
+    );
+    (StatusCode::FORBIDDEN, "Cross-site requests are not allowed.").into_response()
+}
+
+/// The origins this server answers to: the configured public URL, or, when none is configured, the
+/// loopback names of the address it listens on (so `localhost` and `127.0.0.1` both work in development).
+pub fn allowed_origins(base_url: Option<&Url>, port: u16) -> Vec<String> {
+    match base_url {
+        Some(url) => vec![url.origin().ascii_serialization()],
+        None => ["127.0.0.1", "localhost", "[::1]"]
+            .iter()
+            .map(|host| format!("http://{host}:{port}"))
+            .collect(),
+    }
+}
+
+fn is_same_site(headers: &HeaderMap, origins: &[String]) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        // `none`: the user typed or bookmarked the URL; there is no other site involved.
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return false;
+        }
+    }
+    match headers.get(header::ORIGIN) {
+        Some(origin) => origins.iter().any(|allowed| origin.as_bytes() == allowed.as_bytes()),
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_posts_pass_and_cross_site_ones_do_not() {
+        let origins = allowed_origins(Some(&"https://help.example.com".parse().unwrap()), 443);
+        assert!(is_same_site(
+            &headers(&[
+                ("origin", "https://help.example.com"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            &origins
+        ));
+        assert!(!is_same_site(
+            &headers(&[("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")]),
+            &origins
+        ));
+        assert!(!is_same_site(&headers(&[("sec-fetch-site", "same-site")]), &origins));
+        assert!(!is_same_site(&headers(&[("origin", "null")]), &origins));
+        assert!(!is_same_site(
+            &headers(&[("origin", "http://help.example.com")]),
+            &origins
+        ));
+    }
+
+    #[test]
+    fn a_client_that_is_not_a_browser_passes() {
+        assert!(is_same_site(&HeaderMap::new(), &allowed_origins(None, 3000)));
+    }
+
+    #[test]
+    fn without_a_base_url_the_loopback_names_of_the_port_are_allowed() {
+        let origins = allowed_origins(None, 3000);
+        assert!(origins.contains(&"http://localhost:3000".to_owned()));
+        assert!(origins.contains(&"http://127.0.0.1:3000".to_owned()));
+        assert!(!origins.contains(&"http://127.0.0.1:3001".to_owned()));
+    }
+}

@@ -1,0 +1,167 @@
+//! Typed settings, loaded once at start-up: built-in defaults, then an optional TOML file, then `FERRODESK_*`
+//! environment variables (the names operators' scripts rely on: see DESIGN.md and the README).
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::PathBuf};
+use url::Url;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where the server listens (`FERRODESK_ADDR`).
+    pub addr: SocketAddr,
+    /// Databases, files and generated keys (`FERRODESK_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// The public URL, used in emails and to check the `Origin` of form posts (`FERRODESK_BASE_URL`).
+    /// Unset: `http://` + the address the server is listening on.
+    pub base_url: Option<Url>,
+    /// `pretty` for people, `json` for log collectors (`FERRODESK_LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// The built site: `pkg/` (wasm, js, css) and the public assets. cargo-leptos passes it as
+    /// `LEPTOS_SITE_ROOT`; `FERRODESK_SITE_ROOT` wins over that.
+    pub site_root: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            base_url: None,
+            log_format: LogFormat::Pretty,
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("the configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("base_url must be an http:// or https:// URL with a host, got {0}")]
+    BaseUrl(Url),
+}
+
+impl Settings {
+    /// Loads the settings from the defaults, `config_file` (if given) and the environment.
+    pub fn load(config_file: Option<&std::path::Path>) -> Result<Settings, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            // A named file that is missing is an operator's mistake, not a reason to run on defaults.
+            if !path.is_file() {
+                return Err(SettingsError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::raw().only(&["LEPTOS_SITE_ROOT"]).map(|_| "site_root".into()))
+            .merge(Env::prefixed("FERRODESK_").only(&["addr", "data_dir", "base_url", "log_format", "site_root"]))
+            .extract()
+            .map_err(Box::new)?;
+        settings.validate()
+    }
+
+    fn validate(self) -> Result<Settings, SettingsError> {
+        if let Some(url) = &self.base_url
+            && (!matches!(url.scheme(), "http" | "https") || url.host().is_none())
+        {
+            return Err(SettingsError::BaseUrl(url.clone()));
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_serve_loopback_port_3000_with_data_in_data() {
+        Jail::expect_with(|_| {
+            let settings = Settings::load(None).expect("defaults load");
+            assert_eq!(settings.addr.to_string(), "127.0.0.1:3000");
+            assert_eq!(settings.data_dir, PathBuf::from("data"));
+            assert_eq!(settings.base_url, None);
+            assert_eq!(settings.log_format, LogFormat::Pretty);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "ferrodesk.toml",
+                r#"
+                    addr = "0.0.0.0:8080"
+                    data_dir = "/srv/ferrodesk"
+                    log_format = "json"
+                "#,
+            )?;
+            jail.set_env("FERRODESK_ADDR", "127.0.0.1:9000");
+            jail.set_env("FERRODESK_BASE_URL", "https://help.example.com");
+            let settings = Settings::load(Some("ferrodesk.toml".as_ref())).expect("loads");
+            assert_eq!(settings.addr.to_string(), "127.0.0.1:9000");
+            assert_eq!(settings.data_dir, PathBuf::from("/srv/ferrodesk"));
+            assert_eq!(settings.log_format, LogFormat::Json);
+            assert_eq!(settings.base_url.unwrap().as_str(), "https://help.example.com/");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn ferrodesk_site_root_wins_over_the_one_cargo_leptos_passes() {
+        Jail::expect_with(|jail| {
+            jail.set_env("LEPTOS_SITE_ROOT", "from-leptos");
+            assert_eq!(Settings::load(None).unwrap().site_root, PathBuf::from("from-leptos"));
+            jail.set_env("FERRODESK_SITE_ROOT", "from-ferrodesk");
+            assert_eq!(Settings::load(None).unwrap().site_root, PathBuf::from("from-ferrodesk"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_are_errors_that_name_the_setting() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FERRODESK_ADDR", "not an address");
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("addr"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.set_env("FERRODESK_BASE_URL", "ftp://files.example.com");
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("base_url"), "{error}");
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file("typo.toml", "adress = \"127.0.0.1:1\"")?;
+            let error = Settings::load(Some("typo.toml".as_ref())).unwrap_err().to_string();
+            assert!(error.contains("adress"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_config_file_that_is_missing_is_an_error() {
+        Jail::expect_with(|_| {
+            let error = Settings::load(Some("nowhere.toml".as_ref())).unwrap_err();
+            assert!(matches!(error, SettingsError::MissingFile(_)));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,219 @@
+//! Building the application: settings in, a bound listener and a router out.
+
+use crate::{
+    assets::{AssetManifest, OUTPUT_NAME},
+    health, middleware,
+    settings::Settings,
+};
+use app::{App, shell::SiteContext};
+use axum::{
+    Router,
+    extract::{FromRef, State},
+    http::{HeaderName, HeaderValue, Request, header},
+    response::IntoResponse,
+    routing::get,
+};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    trace::TraceLayer,
+};
+
+/// Everything a handler, a page or a server function may need, cloned cheaply per request.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub leptos_options: LeptosOptions,
+    pub assets: Arc<AssetManifest>,
+    /// Origins whose form posts are accepted (see [`middleware::reject_cross_site`]).
+    pub origins: Arc<Vec<String>>,
+    /// The public URL is https: send HSTS and mark cookies `Secure`.
+    pub https: bool,
+    /// Set once shutdown has begun: `/readyz` answers 503 so load balancers stop sending traffic.
+    pub draining: Arc<AtomicBool>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot serve: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    draining: Arc<AtomicBool>,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port, as the tests do) and builds the router.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        Application::build_with_assets(settings, AssetManifest::discover()).await
+    }
+
+    /// As [`Application::build`], with the front-end build described by `assets` instead of `hash.txt`.
+    pub async fn build_with_assets(settings: Settings, assets: AssetManifest) -> Result<Application, StartupError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.clone(),
+            source,
+        })?;
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: settings.addr,
+                source,
+            })?;
+        let local_addr = listener.local_addr()?;
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name(OUTPUT_NAME)
+            .site_root(settings.site_root.to_string_lossy().as_ref())
+            .site_pkg_dir("pkg")
+            .site_addr(local_addr)
+            .hash_files(assets.hashed())
+            .build();
+        let https = settings.base_url.as_ref().is_some_and(|url| url.scheme() == "https");
+        let origins = middleware::allowed_origins(settings.base_url.as_ref(), local_addr.port());
+        let state = AppState {
+            settings: Arc::new(settings),
+            leptos_options,
+            assets: Arc::new(assets),
+            origins: Arc::new(origins),
+            https,
+            draining: Arc::new(AtomicBool::new(false)),
+        };
+        let draining = state.draining.clone();
+        let router = router(state);
+        Ok(Application {
+            listener,
+            router,
+            draining,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|addr| addr.port()).unwrap_or(0)
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight and returns.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let draining = self.draining;
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                draining.store(true, Ordering::Relaxed);
+                tracing::info!("shutting down: finishing requests in flight");
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let site = SiteContext {
+        secure_cookies: state.https,
+        stylesheet: state.assets.stylesheet(),
+    };
+    let context = move || provide_context(site.clone());
+    let routes = generate_route_list(App);
+    let pkg_dir = state.settings.site_root.join("pkg");
+    let request_id = HeaderName::from_static("x-request-id");
+
+    let pkg = Router::new()
+        .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::immutable_when_hashed,
+        ));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/sw.js", get(service_worker))
+        .nest("/pkg", pkg)
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || app::shell::shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context,
+            app::shell::shell,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|id| id.to_str().ok())
+                        .unwrap_or_default();
+                    // The path only: query strings may one day carry tokens, and logs must never.
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                    )
+                }))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::security_headers,
+                ))
+                .layer(CompressionLayer::new())
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::reject_cross_site,
+                )),
+        )
+        .with_state(state)
+}
+
+/// The service worker, with this build's asset names. Its scope is the whole site.
+async fn service_worker(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            // A worker's own CSP governs its fetches: it may fetch from this origin and nothing else.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'self'"),
+            ),
+        ],
+        state.assets.service_worker(),
+    )
+}

@@ -1,0 +1,8 @@
+//! Integration tests: each test starts a real server on a free port with a fresh data directory.
+
+mod assets;
+mod health;
+mod helpers;
+mod pages;
+mod security;
+mod theme;
