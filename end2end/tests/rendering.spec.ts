@@ -64,3 +64,16 @@ test('the layout works on a phone-sized screen', async ({ browser }) => {
   await expect(page.getByRole('button', { name: 'Dark' })).toBeVisible();
   await context.close();
 });
+
+test('the release build links content-hashed assets that are cached for a year', async ({ request }) => {
+  const html = await (await request.get('/')).text();
+  const stylesheet = html.match(/href="(\/pkg\/ferrodesk\.[A-Za-z0-9_-]+\.css)"/)?.[1];
+  const script = html.match(/"(ferrodesk\.[A-Za-z0-9_-]+)", "(ferrodesk\.[A-Za-z0-9_-]+)"/);
+  expect(stylesheet, 'a hashed stylesheet is linked').toBeTruthy();
+  expect(script, 'the hydration loader names hashed js and wasm').toBeTruthy();
+  for (const path of [stylesheet!, `/pkg/${script![1]}.js`, `/pkg/${script![2]}.wasm`]) {
+    const response = await request.get(path);
+    expect(response.status(), path).toBe(200);
+    expect(response.headers()['cache-control'], path).toBe('public, max-age=31536000, immutable');
+  }
+});

@@ -14,7 +14,10 @@ test('by default the theme follows the system setting', async ({ page }) => {
   expect(await background(page)).toBe(WHITE);
 });
 
-test('a chosen theme persists across reloads and is painted before any script runs', async ({ page }) => {
+test('a chosen theme persists across reloads and is painted before any script runs', async ({ browser }) => {
+  // No service worker: it would answer /pkg from its cache, out of reach of page.route below.
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto('/');
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', '');
@@ -38,4 +41,5 @@ test('a chosen theme persists across reloads and is painted before any script ru
   await expect(page.locator('html')).toHaveAttribute('data-hydrated', '');
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   expect(await background(page)).toBe(DARK);
+  await context.close();
 });

@@ -85,6 +85,8 @@ impl Settings {
 }
 
 #[cfg(test)]
+// `Jail::expect_with` fixes the closure's error type to figment's own (large) error.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;
