@@ -31,6 +31,7 @@ help:
 	@echo "make run    build and serve http://127.0.0.1:3000 with the embedded default storage"
 	@echo "make test   run every test (Rust per package, then Playwright in Debian's chromium)"
 	@echo "make lint   cargo fmt --check and clippy -D warnings for both the server and the wasm build"
+	@echo "make bench  storage benchmark: workspace creation, cold open, warm lookup, RSS (SQLite, PostgreSQL)"
 
 setup: tools node
 
@@ -41,8 +42,9 @@ tools:
 	@# Not --locked: its lockfile names a crate version the registry no longer has.
 	@wasm-bindgen --version 2>/dev/null | grep -qF "$(WASM_BINDGEN_VERSION)" \
 	  || cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force
-	@command -v chromium >/dev/null \
-	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+	@# SQLCipher (bundled in libsqlite3-sys) builds against the system's OpenSSL.
+	@missing=$$(for p in chromium libssl-dev pkg-config; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; fi
 
 node: end2end/node_modules/.installed
 
@@ -67,8 +69,11 @@ test:
 	@$(call stage,test-e2e)
 
 # Per package: `app` with ssr and `frontend` (hydrate) must never be built together in one cargo call.
+# Storage tests run on SQLite, and on PostgreSQL when one answers at TEST_DATABASE_URL (default: local);
+# FERRODESK_REQUIRE_POSTGRES=1 turns a missing server into a failure (CI sets it).
 test-rust:
 	cargo test --release -p app --features ssr
+	cargo test --release -p domain
 	cargo test --release -p server
 
 test-e2e: node
@@ -87,5 +92,6 @@ wasm-size:
 lint:
 	cargo fmt --all --check
 	cargo clippy --release -p app --features ssr --all-targets -- -D warnings
+	cargo clippy --release -p domain --all-targets -- -D warnings
 	cargo clippy --release -p server --all-targets -- -D warnings
 	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings

@@ -10,17 +10,25 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The server should get traffic: not shutting down, and its data directory is there.
+/// The server should get traffic: not shutting down, its data directory is there, the landlord answers.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if state.draining.load(Ordering::Relaxed) {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "draining" })));
     }
     let data_dir = tokio::fs::metadata(&state.settings.data_dir).await;
-    match data_dir {
-        Ok(meta) if meta.is_dir() => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "reason": "data directory is missing" })),
-        ),
+    if !data_dir.is_ok_and(|meta| meta.is_dir()) {
+        return not_ready("data directory is missing");
     }
+    if let Err(error) = state.tenants.landlord().db().ping().await {
+        tracing::error!(%error, "the landlord database does not answer");
+        return not_ready("the database does not answer");
+    }
+    (StatusCode::OK, Json(json!({ "status": "ready" })))
+}
+
+fn not_ready(reason: &str) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "not ready", "reason": reason })),
+    )
 }

@@ -1,13 +1,15 @@
-//! `ferrodesk`: the server binary. Parses the command line, loads settings, sets up logging, runs.
+//! `ferrodesk`: the server binary and its admin commands.
 
 use clap::{Parser, Subcommand};
+use domain::{Landlord, TenantRouter};
+use indicatif::{ProgressBar, ProgressStyle};
 use server::{Application, Settings, telemetry};
-use std::{path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 #[derive(Parser)]
 #[command(name = "ferrodesk", version, about = "A self-hostable, multi-tenant help desk")]
 struct Cli {
-    /// A TOML settings file; environment variables (FERRODESK_*) override it.
+    /// A TOML settings file; environment variables (FERRODESK_*, DATABASE_URL) override it.
     #[arg(long, env = "FERRODESK_CONFIG", global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -18,6 +20,34 @@ struct Cli {
 enum Command {
     /// Serve the web app (the default).
     Serve,
+    /// Migrate the landlord and every workspace database to this build's schema.
+    Migrate,
+    /// List, create or delete workspaces.
+    #[command(subcommand)]
+    Workspaces(WorkspacesCommand),
+    /// Re-seal every stored secret under the current master key (with the generated key file: make a new
+    /// key first). Run it with the server stopped.
+    RotateKey,
+}
+
+#[derive(Subcommand)]
+enum WorkspacesCommand {
+    /// List every workspace.
+    List,
+    /// Create a workspace with its own database.
+    Create {
+        /// The address: 3–40 lowercase letters, digits and hyphens.
+        slug: String,
+        /// The organization's name.
+        name: String,
+    },
+    /// Delete a workspace, its database, its files and its key. This cannot be undone.
+    Delete {
+        slug: String,
+        /// Confirms the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[tokio::main]
@@ -32,8 +62,18 @@ async fn main() -> ExitCode {
     };
     telemetry::init(settings.log_format);
 
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => return serve(settings).await,
+        Command::Migrate => migrate(&settings).await,
+        Command::Workspaces(command) => workspaces(&settings, command).await,
+        Command::RotateKey => rotate_key(&settings).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ferrodesk: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -53,6 +93,77 @@ async fn serve(settings: Settings) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn router(settings: &Settings) -> Result<TenantRouter, String> {
+    let landlord = Landlord::open(settings.storage())
+        .await
+        .map_err(|e| format!("cannot open the landlord: {e}"))?;
+    TenantRouter::new(Arc::new(landlord)).map_err(|e| e.to_string())
+}
+
+async fn migrate(settings: &Settings) -> Result<(), String> {
+    let router = router(settings).await?;
+    let total = router.landlord().workspaces().await.map_err(|e| e.to_string())?.len();
+    let bar = ProgressBar::new(total as u64)
+        .with_style(ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} workspaces").expect("a valid template"));
+    bar.set_message("migrating");
+    let migrated = router
+        .migrate_all(|done, _| bar.set_position(done as u64))
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    bar.finish_and_clear();
+    println!("landlord up to date; {migrated} of {total} workspaces migrated, the others were current");
+    Ok(())
+}
+
+async fn workspaces(settings: &Settings, command: WorkspacesCommand) -> Result<(), String> {
+    let router = router(settings).await?;
+    match command {
+        WorkspacesCommand::List => {
+            let all = router.landlord().workspaces().await.map_err(|e| e.to_string())?;
+            println!("{:>6}  {:<40}  {:<18}  {:<8}  name", "id", "slug", "status", "schema");
+            for ws in all {
+                println!(
+                    "{:>6}  {:<40}  {:<18}  {:<8}  {}",
+                    ws.id,
+                    ws.slug,
+                    ws.status.as_str(),
+                    ws.schema_version,
+                    ws.name
+                );
+            }
+        }
+        WorkspacesCommand::Create { slug, name } => {
+            let ws = router.create_workspace(&slug, &name).await.map_err(|e| e.to_string())?;
+            println!("created workspace {} ({}) with id {}", ws.slug, ws.name, ws.id);
+        }
+        WorkspacesCommand::Delete { slug, yes } => {
+            let ws = router.landlord().workspace_by_slug(&slug).await.map_err(|e| match e {
+                domain::Error::NotFound => format!("there is no workspace {slug}"),
+                other => other.to_string(),
+            })?;
+            if !yes {
+                return Err(format!(
+                    "deleting {slug} destroys its database, files and key for good; repeat with --yes to confirm"
+                ));
+            }
+            router.delete_workspace(ws.id).await.map_err(|e| e.to_string())?;
+            println!("deleted workspace {slug}");
+        }
+    }
+    Ok(())
+}
+
+async fn rotate_key(settings: &Settings) -> Result<(), String> {
+    let rotation = domain::config::rotate_master_key(&settings.storage())
+        .await
+        .map_err(|e| format!("rotation failed (run it again to finish): {e}"))?;
+    println!(
+        "master key {} is current; {} secrets re-sealed",
+        rotation.key_id, rotation.resealed
+    );
+    Ok(())
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM (what service managers and orchestrators send).

@@ -1,10 +1,15 @@
 //! Typed settings, loaded once at start-up: built-in defaults, then an optional TOML file, then `FERRODESK_*`
 //! environment variables (the names operators' scripts rely on: see DESIGN.md and the README).
 
+use domain::{
+    StorageConfig,
+    config::{expose_option, expose_vec},
+};
 use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
 };
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::{net::SocketAddr, path::PathBuf};
 use url::Url;
@@ -24,6 +29,24 @@ pub struct Settings {
     /// The built site: `pkg/` (wasm, js, css) and the public assets. cargo-leptos passes it as
     /// `LEPTOS_SITE_ROOT`; `FERRODESK_SITE_ROOT` wins over that.
     pub site_root: PathBuf,
+    /// PostgreSQL landlord (`DATABASE_URL`). Unset: SQLite files in the data directory.
+    #[serde(serialize_with = "expose_option")]
+    pub database_url: Option<SecretString>,
+    /// PostgreSQL servers for workspace databases (admin URLs). Empty: the landlord's server.
+    #[serde(serialize_with = "expose_vec")]
+    pub tenant_servers: Vec<SecretString>,
+    /// Prefix of PostgreSQL database and role names.
+    pub name_prefix: String,
+    /// The master key, base64 of 32 bytes (`FERRODESK_MASTER_KEY`). Unset: `<data_dir>/master.key`.
+    #[serde(serialize_with = "expose_option")]
+    pub master_key: Option<SecretString>,
+    /// Earlier master keys, until `ferrodesk rotate-key` has run (`FERRODESK_RETIRED_MASTER_KEYS`).
+    #[serde(serialize_with = "expose_vec")]
+    pub retired_master_keys: Vec<SecretString>,
+    /// Workspace databases open at once, at most; the least recently used closes first.
+    pub max_open_workspaces: u64,
+    /// Seconds after which an unused workspace database is closed.
+    pub idle_workspace_secs: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,12 +58,20 @@ pub enum LogFormat {
 
 impl Default for Settings {
     fn default() -> Self {
+        let storage = StorageConfig::default();
         Settings {
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             data_dir: PathBuf::from("data"),
             base_url: None,
             log_format: LogFormat::Pretty,
             site_root: PathBuf::from("target/site"),
+            database_url: None,
+            tenant_servers: Vec::new(),
+            name_prefix: storage.name_prefix,
+            master_key: None,
+            retired_master_keys: Vec::new(),
+            max_open_workspaces: storage.max_open_workspaces,
+            idle_workspace_secs: storage.idle_workspace_secs,
         }
     }
 }
@@ -68,10 +99,38 @@ impl Settings {
         }
         let settings: Settings = figment
             .merge(Env::raw().only(&["LEPTOS_SITE_ROOT"]).map(|_| "site_root".into()))
-            .merge(Env::prefixed("FERRODESK_").only(&["addr", "data_dir", "base_url", "log_format", "site_root"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("FERRODESK_").only(&[
+                "addr",
+                "data_dir",
+                "base_url",
+                "log_format",
+                "site_root",
+                "tenant_servers",
+                "name_prefix",
+                "master_key",
+                "retired_master_keys",
+                "max_open_workspaces",
+                "idle_workspace_secs",
+            ]))
             .extract()
             .map_err(Box::new)?;
         settings.validate()
+    }
+
+    /// The storage layer's part of the settings.
+    pub fn storage(&self) -> StorageConfig {
+        StorageConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            tenant_servers: self.tenant_servers.clone(),
+            name_prefix: self.name_prefix.clone(),
+            master_key: self.master_key.clone(),
+            retired_master_keys: self.retired_master_keys.clone(),
+            max_open_workspaces: self.max_open_workspaces,
+            idle_workspace_secs: self.idle_workspace_secs,
+            ..StorageConfig::default()
+        }
     }
 
     fn validate(self) -> Result<Settings, SettingsError> {
@@ -154,6 +213,32 @@ mod tests {
             jail.create_file("typo.toml", "adress = \"127.0.0.1:1\"")?;
             let error = Settings::load(Some("typo.toml".as_ref())).unwrap_err().to_string();
             assert!(error.contains("adress"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn database_url_and_the_master_key_come_from_their_documented_variables() {
+        use secrecy::ExposeSecret;
+        Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://ferrodesk@db/landlord");
+            jail.set_env("FERRODESK_MASTER_KEY", "a2V5");
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(
+                settings.database_url.unwrap().expose_secret(),
+                "postgres://ferrodesk@db/landlord"
+            );
+            assert_eq!(settings.master_key.unwrap().expose_secret(), "a2V5");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_not_printed_in_debug_output() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FERRODESK_MASTER_KEY", "c2VjcmV0LW1hc3Rlci1rZXk=");
+            let settings = Settings::load(None).unwrap();
+            assert!(!format!("{settings:?}").contains("c2VjcmV0LW1hc3Rlci1rZXk="));
             Ok(())
         });
     }

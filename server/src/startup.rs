@@ -13,6 +13,7 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
+use domain::{Landlord, TenantRouter};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use std::{
@@ -44,6 +45,8 @@ pub struct AppState {
     pub https: bool,
     /// Set once shutdown has begun: `/readyz` answers 503 so load balancers stop sending traffic.
     pub draining: Arc<AtomicBool>,
+    /// The landlord and every workspace's database.
+    pub tenants: TenantRouter,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -61,6 +64,8 @@ pub enum StartupError {
     },
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot open storage: {0}")]
+    Storage(#[from] domain::Error),
     #[error("cannot serve: {0}")]
     Serve(#[from] std::io::Error),
 }
@@ -83,6 +88,8 @@ impl Application {
             path: settings.data_dir.clone(),
             source,
         })?;
+        let landlord = Landlord::open(settings.storage()).await?;
+        let tenants = TenantRouter::new(Arc::new(landlord))?;
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -107,6 +114,7 @@ impl Application {
             origins: Arc::new(origins),
             https,
             draining: Arc::new(AtomicBool::new(false)),
+            tenants,
         };
         let draining = state.draining.clone();
         let router = router(state);

@@ -1,0 +1,35 @@
+use crate::crypto::CryptoError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the workspace is {0}")]
+    Unavailable(&'static str),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Maps a unique violation to a conflict with a message a person can act on.
+    pub(crate) fn unique_or(error: sqlx::Error, message: impl FnOnce() -> String) -> Error {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
+            _ => Error::Database(error),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Ferrodesk's server-only core: storage on two backends, database-per-workspace tenancy, encryption of
+//! secrets at rest. No HTTP and no Leptos here; never compiled to wasm.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod landlord;
+pub mod slug;
+pub mod tenancy;
+pub mod workspace;
+
+pub use config::StorageConfig;
+pub use error::{Error, Result};
+pub use landlord::{Landlord, Workspace, WorkspaceId, WorkspaceStatus};
+pub use tenancy::{TenantRouter, WorkspaceDb};

@@ -1,0 +1,7 @@
+//! Repositories of a workspace's own database. Every function takes the [`WorkspaceDb`] handed out by the
+//! tenant router: there is no way to name a workspace by id here.
+
+pub mod audit;
+pub mod customers;
+pub mod settings;
+pub mod tickets;

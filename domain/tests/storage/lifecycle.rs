@@ -1,0 +1,140 @@
+use crate::{helpers::TestEnv, on_both_backends};
+use domain::{Error, WorkspaceStatus, db::Backend, workspace::customers};
+
+on_both_backends!(
+    a_workspace_is_created_active_with_its_own_database,
+    slugs_are_validated_and_unique,
+    rename_suspend_resume_and_schedule_deletion,
+    deleting_a_workspace_removes_its_database_files_and_key,
+);
+
+async fn a_workspace_is_created_active_with_its_own_database(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "  Acme Inc.  ").await.unwrap();
+    assert_eq!(workspace.slug, "acme");
+    assert_eq!(workspace.name, "Acme Inc.");
+    assert_eq!(workspace.status, WorkspaceStatus::Active);
+    assert_eq!(workspace.schema_version, domain::tenancy::latest_schema_version());
+    match env.backend() {
+        Backend::Sqlite => {
+            assert!(
+                env.config
+                    .data_dir
+                    .join("workspaces")
+                    .join(format!("{}.db", workspace.id))
+                    .exists()
+            );
+        }
+        Backend::Postgres => {
+            assert_eq!(
+                workspace.db_name.as_deref(),
+                Some(&*format!("{}_ws_{}", env.config.name_prefix, workspace.id))
+            );
+            assert!(workspace.server.as_deref().unwrap().ends_with(":5432"));
+        }
+    }
+    let listed = env.router.landlord().workspaces().await.unwrap();
+    assert_eq!(listed, vec![workspace]);
+}
+
+async fn slugs_are_validated_and_unique(env: TestEnv) {
+    for bad in ["ab", "Acme", "admin", "-x-", "a_b"] {
+        assert!(
+            matches!(env.router.create_workspace(bad, "X").await, Err(Error::Invalid(_))),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        env.router.create_workspace("acme", "").await,
+        Err(Error::Invalid(_))
+    ));
+    env.router.create_workspace("acme", "Acme").await.unwrap();
+    let taken = env.router.create_workspace("acme", "Other").await.unwrap_err();
+    assert!(
+        matches!(taken, Error::Conflict(ref m) if m.contains("acme")),
+        "{taken:?}"
+    );
+    assert_eq!(
+        env.router.landlord().workspaces().await.unwrap().len(),
+        1,
+        "nothing half-made is left"
+    );
+}
+
+async fn rename_suspend_resume_and_schedule_deletion(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let landlord = env.router.landlord();
+    landlord.rename_workspace(workspace.id, "Acme Support").await.unwrap();
+    assert_eq!(landlord.workspace(workspace.id).await.unwrap().name, "Acme Support");
+
+    env.router.open(workspace.id).await.unwrap();
+    env.router.suspend(workspace.id).await.unwrap();
+    assert!(matches!(
+        env.router.open(workspace.id).await,
+        Err(Error::Unavailable("suspended"))
+    ));
+    env.router.resume(workspace.id).await.unwrap();
+    env.router.open(workspace.id).await.unwrap();
+
+    let due = chrono::Utc::now() + chrono::Duration::days(30);
+    env.router.schedule_deletion(workspace.id, due).await.unwrap();
+    let scheduled = landlord.workspace(workspace.id).await.unwrap();
+    assert_eq!(scheduled.status, WorkspaceStatus::DeletionScheduled);
+    assert_eq!(scheduled.deletion_due_at.unwrap().timestamp(), due.timestamp());
+    assert!(matches!(
+        env.router.open(workspace.id).await,
+        Err(Error::Unavailable(_))
+    ));
+    // Maintenance (export, migrations) can still reach it until it is gone.
+    env.router.open_any(workspace.id).await.unwrap();
+}
+
+async fn deleting_a_workspace_removes_its_database_files_and_key(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let keep = env.router.create_workspace("globex", "Globex").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    customers::create(&ws, "a@example.com", "A").await.unwrap();
+    drop(ws);
+    let files = env.config.data_dir.join("files").join(workspace.id.to_string());
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("attachment.bin"), b"data").unwrap();
+
+    env.router.delete_workspace(workspace.id).await.unwrap();
+
+    assert!(!files.exists());
+    let landlord = env.router.landlord();
+    assert!(matches!(landlord.workspace(workspace.id).await, Err(Error::NotFound)));
+    assert!(
+        matches!(landlord.sealed_credentials(workspace.id).await, Err(Error::NotFound)),
+        "the key is gone"
+    );
+    match env.backend() {
+        Backend::Sqlite => {
+            let file = env
+                .config
+                .data_dir
+                .join("workspaces")
+                .join(format!("{}.db", workspace.id));
+            assert!(!file.exists());
+        }
+        Backend::Postgres => {
+            let admin = sqlx::PgPool::connect(&env.pg_admin_url().unwrap()).await.unwrap();
+            let name = workspace.db_name.unwrap();
+            let left: i64 = sqlx::query_scalar(
+                "select (select count(*) from pg_database where datname = $1) + (select count(*) from pg_roles where rolname = $1)",
+            )
+            .bind(&name)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+            assert_eq!(left, 0, "database and role are dropped");
+        }
+    }
+    assert_eq!(landlord.workspaces().await.unwrap().len(), 1);
+    env.router
+        .open(keep.id)
+        .await
+        .expect("the other workspace is untouched");
+    // The slug is free again; the id is not reused.
+    let again = env.router.create_workspace("acme", "Acme again").await.unwrap();
+    assert!(again.id > keep.id);
+}

@@ -1,0 +1,9 @@
+//! Storage tests. Each runs on SQLite, and on PostgreSQL when a server answers at `TEST_DATABASE_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`). With `FERRODESK_REQUIRE_POSTGRES=1` (CI) a
+//! missing server fails the PostgreSQL half instead of skipping it.
+
+mod encryption;
+mod helpers;
+mod isolation;
+mod lifecycle;
+mod router;

@@ -1,0 +1,118 @@
+use crate::{
+    helpers::{TestEnv, sqlite_env},
+    on_both_backends,
+};
+use domain::{Landlord, StorageConfig, TenantRouter, on_db};
+use std::sync::Arc;
+
+on_both_backends!(
+    two_requests_opening_the_same_cold_workspace_get_one_pool,
+    a_workspace_database_that_is_behind_is_migrated_when_opened,
+);
+
+async fn two_requests_opening_the_same_cold_workspace_get_one_pool(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    // A second router over the same landlord starts with no pool open: the workspace is cold.
+    let landlord = Landlord::open(env.config.clone()).await.unwrap();
+    let cold = TenantRouter::new(Arc::new(landlord)).unwrap();
+    let opens: Vec<_> = (0..8)
+        .map(|_| {
+            let router = cold.clone();
+            async move { router.open(workspace.id).await }
+        })
+        .collect();
+    let handles: Vec<_> = futures_join_all(opens).await.into_iter().map(Result::unwrap).collect();
+    assert!(handles.windows(2).all(|pair| pair[0].same_pool(&pair[1])));
+    assert_eq!(cold.open_pools(), 1);
+}
+
+async fn futures_join_all<F>(futures: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+async fn a_workspace_database_that_is_behind_is_migrated_when_opened(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let landlord = env.router.landlord();
+    // Pretend the workspace was created by an older build.
+    on_db!(landlord.db(), pool => sqlx::query("update workspaces set schema_version = 0 where id = $1")
+        .bind(workspace.id.get())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))
+    .unwrap();
+    let fresh = TenantRouter::new(Arc::new(Landlord::open(env.config.clone()).await.unwrap())).unwrap();
+    fresh.open(workspace.id).await.unwrap();
+    let version = fresh.landlord().workspace(workspace.id).await.unwrap().schema_version;
+    assert_eq!(version, domain::tenancy::latest_schema_version());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_pragmas_read_back_as_set() {
+    let env = sqlite_env(Default::default()).await;
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let pragmas = ws.sqlite_pragmas().await.unwrap().expect("a SQLite workspace");
+    assert_eq!(pragmas.journal_mode, "wal");
+    assert_eq!(pragmas.synchronous, 2, "FULL");
+    assert_eq!(pragmas.foreign_keys, 1);
+    assert_eq!(pragmas.busy_timeout, 5000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_workspaces_never_hold_more_pools_open_than_the_bound() {
+    const BOUND: u64 = 16;
+    let env = sqlite_env(StorageConfig {
+        max_open_workspaces: BOUND,
+        ..Default::default()
+    })
+    .await;
+    let mut ids = Vec::new();
+    let mut most_open = 0;
+    for n in 0..1000 {
+        let workspace = env
+            .router
+            .create_workspace(&format!("team-{n:04}"), "Team")
+            .await
+            .unwrap();
+        ids.push(workspace.id);
+        most_open = most_open.max(env.router.open_pools());
+    }
+    for id in &ids {
+        env.router.open(*id).await.unwrap();
+        most_open = most_open.max(env.router.open_pools());
+    }
+    assert!(most_open <= BOUND as usize, "at most {BOUND} open, saw {most_open}");
+    assert!(
+        most_open >= BOUND as usize - 1,
+        "the cache is used up to its bound: {most_open}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_workspace_pool_is_closed() {
+    let env = sqlite_env(StorageConfig {
+        idle_workspace_secs: 1,
+        ..Default::default()
+    })
+    .await;
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    drop(env.router.open(workspace.id).await.unwrap());
+    assert_eq!(env.router.open_pools(), 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while env.router.open_pools() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(env.router.open_pools(), 0, "closed after being idle");
+    // And it opens again on the next request.
+    env.router.open(workspace.id).await.unwrap();
+    assert_eq!(env.router.open_pools(), 1);
+}
