@@ -25,7 +25,7 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/ferrodesk
 # The initial wasm budget: 250 KB brotli for the whole app.
 WASM_BUDGET_BROTLI := 256000
 
-.PHONY: help setup tools node build run test test-rust test-e2e lint wasm-size
+.PHONY: help setup tools node build run test test-rust test-e2e lint wasm-size bench
 
 help:
 	@echo "make run    build and serve http://127.0.0.1:3000 with the embedded default storage"
@@ -88,6 +88,9 @@ wasm-size:
 	br=$$(node -e 'const z=require("zlib"),f=require("fs");const b=z.brotliCompressSync(f.readFileSync(process.argv[1]),{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}});console.log(b.length)' "$$wasm"); \
 	echo "wasm $$(basename $$wasm): raw $$raw B, gzip $$gz B, brotli $$br B (budget $(WASM_BUDGET_BROTLI) B brotli)"; \
 	[ "$$br" -le $(WASM_BUDGET_BROTLI) ] || { echo "the wasm is over its brotli budget"; exit 1; }
+
+bench: tools
+	cargo bench -p domain --bench tenancy
 
 lint:
 	cargo fmt --all --check

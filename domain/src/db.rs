@@ -66,9 +66,13 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// (an acknowledged ticket survives power loss); foreign keys are enforced.
 pub fn sqlite_options(path: &Path, key: &[u8; 32], create: bool) -> SqliteConnectOptions {
     let key_pragma = Zeroizing::new(format!("\"x'{}'\"", hex::encode(key)));
+    sqlite_unencrypted_options(path, create).pragma("key", key_pragma.to_string())
+}
+
+/// The same settings without encryption: only for measuring what SQLCipher costs.
+pub fn sqlite_unencrypted_options(path: &Path, create: bool) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
-        .pragma("key", key_pragma.to_string())
         .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)

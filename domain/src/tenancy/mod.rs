@@ -84,7 +84,13 @@ struct OpenWorkspace {
     id: WorkspaceId,
     db: Db,
     open: Arc<AtomicUsize>,
+    /// The workspace's status, and when it was read from the landlord.
+    status: Mutex<(WorkspaceStatus, Instant)>,
 }
+
+/// How long a status read from the landlord is trusted. Suspending or deleting through this router takes
+/// effect at once; a change made by another node is seen within this time.
+const STATUS_TTL: Duration = Duration::from_secs(10);
 
 impl Drop for OpenWorkspace {
     fn drop(&mut self) {
@@ -141,8 +147,15 @@ impl TenantRouter {
     /// Opens an active workspace's database.
     pub async fn open(&self, id: WorkspaceId) -> Result<WorkspaceDb> {
         let db = self.open_any(id).await?;
-        // The cache may hold the pool of a workspace suspended since; status is the landlord's to say.
-        match self.landlord.workspace(id).await?.status {
+        let (status, read_at) = *db.0.status.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let status = if read_at.elapsed() < STATUS_TTL {
+            status
+        } else {
+            let fresh = self.landlord.workspace(id).await?.status;
+            *db.0.status.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = (fresh, Instant::now());
+            fresh
+        };
+        match status {
             WorkspaceStatus::Active => Ok(db),
             WorkspaceStatus::Suspended => Err(Error::Unavailable("suspended")),
             WorkspaceStatus::DeletionScheduled => Err(Error::Unavailable("scheduled for deletion")),
@@ -203,6 +216,7 @@ impl TenantRouter {
             id,
             db,
             open: self.open.clone(),
+            status: Mutex::new((workspace.status, Instant::now())),
         };
         self.open.fetch_add(1, Ordering::Relaxed);
         if workspace.schema_version < latest_schema_version() {
@@ -245,6 +259,7 @@ impl TenantRouter {
                     id,
                     db: provisioned.db,
                     open: self.open.clone(),
+                    status: Mutex::new((WorkspaceStatus::Active, Instant::now())),
                 });
                 let _ = self.slot(id).pool.set(open);
                 self.landlord.workspace(id).await
@@ -264,7 +279,9 @@ impl TenantRouter {
     }
 
     pub async fn resume(&self, id: WorkspaceId) -> Result<()> {
-        self.landlord.set_status(id, WorkspaceStatus::Active, None).await
+        self.landlord.set_status(id, WorkspaceStatus::Active, None).await?;
+        self.forget(id);
+        Ok(())
     }
 
     /// Marks the workspace for deletion at `due`; it is closed to everyone until then.
