@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sqlx::migrate::Migrator;
 use std::{fmt, path::Path};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 use zeroize::Zeroizing;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/landlord/sqlite");
@@ -118,6 +119,13 @@ impl From<WorkspaceRow> for Workspace {
 const WORKSPACE_COLUMNS: &str =
     "id, slug, name, status, backend, server, db_name, schema_version, created_at, deletion_due_at";
 
+/// The session store on the landlord's backend.
+#[derive(Clone, Debug)]
+pub enum SessionStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
 pub struct Landlord {
     db: Db,
     keys: KeyRing,
@@ -143,14 +151,28 @@ impl Landlord {
             Some(url) => Db::Postgres(db::postgres_pool(url.expose_secret(), 10).await?),
         };
         match &db {
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Db::Sqlite(pool) => {
+                SQLITE_MIGRATIONS.run(pool).await?;
+                SqliteStore::new(pool.clone()).migrate().await?;
+            }
+            Db::Postgres(pool) => {
+                POSTGRES_MIGRATIONS.run(pool).await?;
+                PostgresStore::new(pool.clone()).migrate().await?;
+            }
         }
         Ok(Landlord { db, keys, config })
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The store of sign-in sessions (tower-sessions), in this database.
+    pub fn session_store(&self) -> SessionStore {
+        match &self.db {
+            Db::Sqlite(pool) => SessionStore::Sqlite(SqliteStore::new(pool.clone())),
+            Db::Postgres(pool) => SessionStore::Postgres(PostgresStore::new(pool.clone())),
+        }
     }
 
     pub fn keys(&self) -> &KeyRing {

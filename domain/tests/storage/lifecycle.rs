@@ -138,3 +138,39 @@ async fn deleting_a_workspace_removes_its_database_files_and_key(env: TestEnv) {
     let again = env.router.create_workspace("acme", "Acme again").await.unwrap();
     assert!(again.id > keep.id);
 }
+
+on_both_backends!(the_landlord_holds_every_control_plane_table_and_no_ticket_data);
+
+async fn the_landlord_holds_every_control_plane_table_and_no_ticket_data(env: TestEnv) {
+    let sql = match env.backend() {
+        Backend::Sqlite => "select name from sqlite_master where type = 'table'",
+        Backend::Postgres => {
+            "select table_name::text from information_schema.tables
+             where table_schema in ('public', 'tower_sessions') and table_type = 'BASE TABLE'"
+        }
+    };
+    let tables: Vec<String> =
+        domain::on_db!(env.router.landlord().db(), pool => sqlx::query_scalar(sql).fetch_all(pool).await).unwrap();
+    let session_table = if env.backend() == Backend::Sqlite {
+        "tower_sessions"
+    } else {
+        "session"
+    };
+    for wanted in [
+        "workspaces",
+        "accounts",
+        "memberships",
+        "one_time_tokens",
+        "jobs",
+        "audit_events",
+        session_table,
+    ] {
+        assert!(tables.iter().any(|t| t == wanted), "{wanted} in {tables:?}");
+    }
+    for tenant_table in ["tickets", "customers", "messages"] {
+        assert!(
+            !tables.iter().any(|t| t == tenant_table),
+            "{tenant_table} must not be in the landlord"
+        );
+    }
+}
