@@ -174,3 +174,26 @@ async fn the_landlord_holds_every_control_plane_table_and_no_ticket_data(env: Te
         );
     }
 }
+
+on_both_backends!(concurrent_creations_of_one_slug_make_exactly_one_workspace);
+
+async fn concurrent_creations_of_one_slug_make_exactly_one_workspace(env: TestEnv) {
+    let attempts: Vec<_> = (0..6)
+        .map(|n| {
+            let router = env.router.clone();
+            tokio::spawn(async move { router.create_workspace("acme", &format!("Acme {n}")).await })
+        })
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(Error::Conflict(message)) => assert!(message.contains("acme")),
+            Err(other) => panic!("unexpected error: {other:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    let all = env.router.landlord().workspaces().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, WorkspaceStatus::Active);
+}
