@@ -4,8 +4,11 @@
 //! (cache hit), the resident memory after 1,000 workspaces have been opened in turn, and what SQLCipher
 //! costs against plain SQLite for durable single-row writes and point reads.
 
+#[path = "../tests/support/pg_scratch.rs"]
+mod pg_scratch;
+
 use domain::{Landlord, StorageConfig, TenantRouter, WorkspaceId, db};
-use secrecy::SecretString;
+use pg_scratch::PgScratch;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -36,11 +39,8 @@ async fn main() {
 
     let admin_url =
         std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    match postgres_config(&admin_url, dir.path()).await {
-        Some((config, cleanup)) => {
-            run_backend("PostgreSQL", config, 20).await;
-            cleanup.run().await;
-        }
+    match PgScratch::create(&admin_url, &dir.path().join("pg"), StorageConfig::default()).await {
+        Some((config, _scratch)) => run_backend("PostgreSQL", config, 20).await,
         None => println!("\nPostgreSQL: skipped, no server at {admin_url}"),
     }
 }
@@ -191,66 +191,4 @@ fn status_kib(field: &str) -> u64 {
                 .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
-}
-
-struct PgCleanup {
-    admin_url: String,
-    prefix: String,
-}
-
-impl PgCleanup {
-    async fn run(self) {
-        let admin = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
-        let pattern = format!("{}\\_%", self.prefix);
-        let databases: Vec<String> = sqlx::query_scalar("select datname from pg_database where datname like $1")
-            .bind(&pattern)
-            .fetch_all(&admin)
-            .await
-            .unwrap();
-        for name in databases {
-            sqlx::raw_sql(&format!("drop database if exists \"{name}\" with (force)"))
-                .execute(&admin)
-                .await
-                .unwrap();
-        }
-        let roles: Vec<String> = sqlx::query_scalar("select rolname from pg_roles where rolname like $1")
-            .bind(&pattern)
-            .fetch_all(&admin)
-            .await
-            .unwrap();
-        for name in roles {
-            sqlx::raw_sql(&format!("drop role if exists \"{name}\""))
-                .execute(&admin)
-                .await
-                .unwrap();
-        }
-    }
-}
-
-async fn postgres_config(admin_url: &str, dir: &std::path::Path) -> Option<(StorageConfig, PgCleanup)> {
-    let admin = tokio::time::timeout(Duration::from_secs(3), sqlx::PgPool::connect(admin_url))
-        .await
-        .ok()?
-        .ok()?;
-    let prefix = format!("fdbench_{}", hex::encode(domain::crypto::random_bytes::<4>().as_ref()));
-    sqlx::raw_sql(&format!("create database {prefix}_landlord"))
-        .execute(&admin)
-        .await
-        .ok()?;
-    let mut landlord = url::Url::parse(admin_url).ok()?;
-    landlord.set_path(&format!("/{prefix}_landlord"));
-    let config = StorageConfig {
-        data_dir: dir.join("pg"),
-        database_url: Some(SecretString::from(landlord.to_string())),
-        tenant_servers: vec![SecretString::from(admin_url.to_owned())],
-        name_prefix: prefix.clone(),
-        ..Default::default()
-    };
-    Some((
-        config,
-        PgCleanup {
-            admin_url: admin_url.to_owned(),
-            prefix,
-        },
-    ))
 }

@@ -318,6 +318,20 @@ impl TenantRouter {
         Ok(())
     }
 
+    /// Deletes every workspace whose scheduled deletion is due at `now`. Returns the slugs deleted.
+    pub async fn delete_due_workspaces(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let mut deleted = Vec::new();
+        for workspace in self.landlord.workspaces().await? {
+            let due = workspace.status == WorkspaceStatus::DeletionScheduled
+                && workspace.deletion_due_at.is_some_and(|due| due <= now);
+            if due {
+                self.delete_workspace(workspace.id).await?;
+                deleted.push(workspace.slug);
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Migrates every workspace that is behind, reporting progress as (done, total).
     pub async fn migrate_all(&self, mut progress: impl FnMut(usize, usize)) -> Result<usize> {
         let workspaces = self.landlord.workspaces().await?;

@@ -72,27 +72,22 @@ async fn a_workspace_file_does_not_open_without_its_key_or_with_another_workspac
     assert_eq!(count, 1);
     own.close().await;
 
-    let plain = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
-    let error = match sqlx::SqlitePool::connect_with(plain).await {
-        Err(error) => error.to_string(),
-        Ok(pool) => sqlx::query_scalar::<_, i64>("select count(*) from tickets")
-            .fetch_one(&pool)
-            .await
-            .unwrap_err()
-            .to_string(),
-    };
-    assert!(error.contains("file is not a database"), "{error}");
+    let without_key = open_error(sqlx::sqlite::SqliteConnectOptions::new().filename(&path)).await;
+    assert!(without_key.contains("file is not a database"), "{without_key}");
+    let with_other_key = open_error(db::sqlite_options(&path, &key_of(b.id).await, false)).await;
+    assert!(with_other_key.contains("file is not a database"), "{with_other_key}");
+}
 
-    let wrong = db::sqlite_options(&path, &key_of(b.id).await, false);
-    let error = match db::sqlite_pool(wrong, 1).await {
+/// The error of connecting with `options` and reading, whichever of the two fails.
+async fn open_error(options: sqlx::sqlite::SqliteConnectOptions) -> String {
+    match db::sqlite_pool(options, 1).await {
         Err(error) => error.to_string(),
         Ok(pool) => sqlx::query_scalar::<_, i64>("select count(*) from tickets")
             .fetch_one(&pool)
             .await
             .unwrap_err()
             .to_string(),
-    };
-    assert!(error.contains("file is not a database"), "{error}");
+    }
 }
 
 /// Every credential column, as text: what a dump of the landlord would show.

@@ -197,3 +197,39 @@ async fn concurrent_creations_of_one_slug_make_exactly_one_workspace(env: TestEn
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, WorkspaceStatus::Active);
 }
+
+on_both_backends!(a_scheduled_deletion_happens_once_it_is_due_and_not_before);
+
+async fn a_scheduled_deletion_happens_once_it_is_due_and_not_before(env: TestEnv) {
+    let now = chrono::Utc::now();
+    let leaving = env.router.create_workspace("leaving", "Leaving").await.unwrap();
+    let staying = env.router.create_workspace("staying", "Staying").await.unwrap();
+    env.router
+        .schedule_deletion(leaving.id, now + chrono::Duration::days(7))
+        .await
+        .unwrap();
+
+    assert!(
+        env.router
+            .delete_due_workspaces(now + chrono::Duration::days(6))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let deleted = env
+        .router
+        .delete_due_workspaces(now + chrono::Duration::days(7))
+        .await
+        .unwrap();
+    assert_eq!(deleted, vec!["leaving".to_owned()]);
+    let left: Vec<_> = env
+        .router
+        .landlord()
+        .workspaces()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.id)
+        .collect();
+    assert_eq!(left, vec![staying.id]);
+}
