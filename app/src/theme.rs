@@ -46,17 +46,22 @@ impl Theme {
         }
     }
 
-    /// Reads the theme from a `Cookie` header value. Anything unknown counts as "System".
+    /// A cookie or attribute value; anything unknown counts as "System".
+    pub fn parse(value: &str) -> Theme {
+        match value {
+            "light" => Theme::Light,
+            "dark" => Theme::Dark,
+            _ => Theme::System,
+        }
+    }
+
+    /// Reads the theme from a `Cookie` header value.
     pub fn from_cookie_header(header: &str) -> Theme {
         header
             .split(';')
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(name, _)| *name == THEME_COOKIE)
-            .map(|(_, value)| match value {
-                "light" => Theme::Light,
-                "dark" => Theme::Dark,
-                _ => Theme::System,
-            })
+            .map(|(_, value)| Theme::parse(value))
             .unwrap_or_default()
     }
 }
@@ -103,7 +108,7 @@ fn rendered_theme() -> Theme {
         document()
             .document_element()
             .and_then(|html| html.get_attribute("data-theme"))
-            .map(|value| Theme::from_cookie_header(&format!("{THEME_COOKIE}={value}")))
+            .map(|value| Theme::parse(&value))
             .unwrap_or_default()
     }
 }
