@@ -64,7 +64,7 @@ impl StorageConfig {
         let current = match &self.master_key {
             Some(key) => MasterKey::parse(key.expose_secret())?,
             None => {
-                std::fs::create_dir_all(&self.data_dir)?;
+                crate::crypto::create_private_dir(&self.data_dir)?;
                 MasterKey::load_or_create(&self.master_key_file())?
             }
         };

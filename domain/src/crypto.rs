@@ -132,6 +132,19 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Creates a directory (and its parents) that only its owner may enter, for keys and databases. Existing
+/// directories keep the permissions an operator gave them.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
 /// The current master key, which seals, and retired ones, which only open.
 #[derive(Clone, Debug)]
 pub struct KeyRing {
@@ -279,6 +292,22 @@ mod tests {
         let key = MasterKey::generate();
         assert_ne!(*key.derive("a"), *key.derive("b"));
         assert_eq!(*key.derive("a"), *key.derive("a"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_data_directories_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("data").join("workspaces");
+        create_private_dir(&nested).unwrap();
+        for path in [dir.path().join("data"), nested] {
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o700,
+                "{path:?}"
+            );
+        }
     }
 
     #[cfg(unix)]

@@ -143,7 +143,7 @@ impl Landlord {
     pub async fn open_with_keys(config: StorageConfig, keys: KeyRing) -> Result<Landlord> {
         let db = match &config.database_url {
             None => {
-                std::fs::create_dir_all(&config.data_dir)?;
+                crypto::create_private_dir(&config.data_dir)?;
                 let key = landlord_file_key(&config.data_dir, &keys)?;
                 let options = db::sqlite_options(&config.data_dir.join("landlord.db"), &key, true);
                 Db::Sqlite(db::sqlite_pool(options, 8).await?)

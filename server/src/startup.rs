@@ -84,7 +84,7 @@ impl Application {
 
     /// As [`Application::build`], with the front-end build described by `assets` instead of `hash.txt`.
     pub async fn build_with_assets(settings: Settings, assets: AssetManifest) -> Result<Application, StartupError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+        domain::crypto::create_private_dir(&settings.data_dir).map_err(|source| StartupError::DataDir {
             path: settings.data_dir.clone(),
             source,
         })?;

@@ -69,7 +69,7 @@ impl Servers {
         match landlord.backend() {
             Backend::Sqlite => {
                 let path = self.sqlite_path(id);
-                tokio::fs::create_dir_all(path.parent().expect("a workspace file has a directory")).await?;
+                crypto::create_private_dir(path.parent().expect("a workspace file has a directory"))?;
                 if path.exists() {
                     return Err(Error::Conflict(format!("{} exists already", path.display())));
                 }
