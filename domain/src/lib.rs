@@ -2,6 +2,7 @@
 //! secrets at rest. No HTTP and no Leptos here; never compiled to wasm.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -2,6 +2,7 @@
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`). With `FERRODESK_REQUIRE_POSTGRES=1` (CI) a
 //! missing server fails the PostgreSQL half instead of skipping it.
 
+mod auth;
 mod encryption;
 mod helpers;
 mod isolation;

@@ -1,0 +1,197 @@
+//! Staff accounts and their memberships. Accounts are global: one person, many workspaces.
+
+use super::password::{self, PasswordError, Verification};
+use crate::{Error, Landlord, Result, WorkspaceId, on_db};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "agent" => Some(Role::Agent),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, email, name, email_verified_at, disabled_at, created_at";
+
+/// Lower-cases and trims an address, and refuses what cannot be one.
+pub fn normalize_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::Invalid("Enter a valid email address.".into()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NewAccountError {
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Other(#[from] Error),
+}
+
+/// Creates an account with a password that meets the policy.
+pub async fn create(
+    landlord: &Landlord,
+    email: &str,
+    name: &str,
+    password: &SecretString,
+) -> Result<Account, NewAccountError> {
+    use secrecy::ExposeSecret;
+    let email = normalize_email(email)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::Invalid("Enter your name (at most 100 characters).".into()).into());
+    }
+    password::check_policy(password.expose_secret(), &[&email, name])?;
+    let hash = hash_blocking(password.clone()).await?;
+    let now = Utc::now();
+    let sql = format!(
+        "insert into accounts (email, name, password_hash, created_at, updated_at) values ($1, $2, $3, $4, $4)
+         returning {COLUMNS}"
+    );
+    let account = on_db!(landlord.db(), pool => sqlx::query_as(&sql)
+        .bind(&email)
+        .bind(name)
+        .bind(&hash)
+        .bind(now)
+        .fetch_one(pool)
+        .await)
+    .map_err(|e| Error::unique_or(e, || "An account with this email exists already.".into()))?;
+    Ok(account)
+}
+
+pub async fn by_id(landlord: &Landlord, id: i64) -> Result<Account> {
+    let sql = format!("select {COLUMNS} from accounts where id = $1");
+    let found: Option<Account> =
+        on_db!(landlord.db(), pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    found.ok_or(Error::NotFound)
+}
+
+pub async fn by_email(landlord: &Landlord, email: &str) -> Result<Account> {
+    let email = normalize_email(email)?;
+    let sql = format!("select {COLUMNS} from accounts where email = $1");
+    let found: Option<Account> =
+        on_db!(landlord.db(), pool => sqlx::query_as(&sql).bind(&email).fetch_optional(pool).await)?;
+    found.ok_or(Error::NotFound)
+}
+
+/// Checks an email and password. Unknown emails, disabled accounts and wrong passwords all give
+/// `InvalidCredentials` after the same argon2 work, so neither the answer nor its timing tells them apart.
+/// A hash made with weaker parameters is replaced by a current one.
+pub async fn authenticate(landlord: &Landlord, email: &str, password: &SecretString) -> Result<Account, AuthError> {
+    let email = normalize_email(email).unwrap_or_default();
+    let row: Option<(i64, Option<String>, Option<DateTime<Utc>>)> = on_db!(landlord.db(), pool => sqlx::query_as(
+        "select id, password_hash, disabled_at from accounts where email = $1",
+    )
+    .bind(&email)
+    .fetch_optional(pool)
+    .await)
+    .map_err(Error::from)?;
+    let password = password.clone();
+    let Some((id, Some(stored), disabled_at)) = row else {
+        tokio::task::spawn_blocking(move || password::verify_dummy(&password))
+            .await
+            .ok();
+        return Err(AuthError::InvalidCredentials);
+    };
+    let verification = tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+        .await
+        .map_err(|_| Error::Config("password verification panicked".into()))?;
+    match verification {
+        Verification::Invalid => Err(AuthError::InvalidCredentials),
+        Verification::Valid { .. } if disabled_at.is_some() => Err(AuthError::InvalidCredentials),
+        Verification::Valid { rehash } => {
+            if let Some(hash) = rehash {
+                on_db!(landlord.db(), pool => sqlx::query("update accounts set password_hash = $2 where id = $1")
+                    .bind(id)
+                    .bind(&hash)
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected()))
+                .map_err(Error::from)?;
+            }
+            Ok(by_id(landlord, id).await?)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("The email or password is not right.")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Other(#[from] Error),
+}
+
+async fn hash_blocking(password: SecretString) -> Result<String> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|_| Error::Config("password hashing panicked".into()))
+}
+
+/// Adds (or changes) a person's role in a workspace.
+pub async fn set_membership(landlord: &Landlord, account_id: i64, workspace: WorkspaceId, role: Role) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query(
+        "insert into memberships (account_id, workspace_id, role, created_at) values ($1, $2, $3, $4)
+         on conflict (account_id, workspace_id) do update set role = excluded.role",
+    )
+    .bind(account_id)
+    .bind(workspace.get())
+    .bind(role.as_str())
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// The person's role in the workspace, if they are a member.
+pub async fn role_in(landlord: &Landlord, account_id: i64, workspace: WorkspaceId) -> Result<Option<Role>> {
+    let role: Option<String> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+        "select role from memberships where account_id = $1 and workspace_id = $2",
+    )
+    .bind(account_id)
+    .bind(workspace.get())
+    .fetch_optional(pool)
+    .await)?;
+    Ok(role.as_deref().and_then(Role::parse))
+}

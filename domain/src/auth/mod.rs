@@ -1,0 +1,5 @@
+//! Who may sign in: passwords, one-time tokens and codes, accounts and memberships.
+
+pub mod accounts;
+pub mod password;
+pub mod tokens;
