@@ -47,6 +47,13 @@ pub struct Settings {
     pub max_open_workspaces: u64,
     /// Seconds after which an unused workspace database is closed.
     pub idle_workspace_secs: u64,
+    /// Turnstile's secret key (`FERRODESK_TURNSTILE_SECRET`). Unset: the check is off (development only).
+    #[serde(serialize_with = "expose_option")]
+    pub turnstile_secret: Option<SecretString>,
+    /// Turnstile's site key, put in the forms' widget (`FERRODESK_TURNSTILE_SITE_KEY`).
+    pub turnstile_site_key: Option<String>,
+    /// Where siteverify is (`FERRODESK_TURNSTILE_VERIFY_URL`); tests point it at a local double.
+    pub turnstile_verify_url: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +79,9 @@ impl Default for Settings {
             retired_master_keys: Vec::new(),
             max_open_workspaces: storage.max_open_workspaces,
             idle_workspace_secs: storage.idle_workspace_secs,
+            turnstile_secret: None,
+            turnstile_site_key: None,
+            turnstile_verify_url: crate::turnstile::SITEVERIFY_URL.into(),
         }
     }
 }
@@ -112,6 +122,9 @@ impl Settings {
                 "retired_master_keys",
                 "max_open_workspaces",
                 "idle_workspace_secs",
+                "turnstile_secret",
+                "turnstile_site_key",
+                "turnstile_verify_url",
             ]))
             .extract()
             .map_err(Box::new)?;

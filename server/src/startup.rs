@@ -1,5 +1,6 @@
 //! Building the application: settings in, a bound listener and a router out.
 
+use crate::turnstile::Turnstile;
 use crate::{
     assets::{AssetManifest, OUTPUT_NAME},
     health, middleware,
@@ -47,6 +48,8 @@ pub struct AppState {
     pub draining: Arc<AtomicBool>,
     /// The landlord and every workspace's database.
     pub tenants: TenantRouter,
+    /// The check on public forms (sign-up, sign-in, resets, magic links, enquiries).
+    pub turnstile: Turnstile,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -88,6 +91,17 @@ impl Application {
             path: settings.data_dir.clone(),
             source,
         })?;
+        let turnstile = Turnstile::new(
+            settings.turnstile_secret.clone(),
+            &settings.turnstile_verify_url,
+            std::time::Duration::from_secs(5),
+        );
+        if !turnstile.enabled() {
+            tracing::warn!(
+                "TURNSTILE IS OFF: no FERRODESK_TURNSTILE_SECRET is set, so public forms accept bots. \
+                 Set it (and FERRODESK_TURNSTILE_SITE_KEY) before exposing this server."
+            );
+        }
         let landlord = Landlord::open(settings.storage()).await?;
         let tenants = TenantRouter::new(Arc::new(landlord))?;
         let listener = TcpListener::bind(settings.addr)
@@ -115,6 +129,7 @@ impl Application {
             https,
             draining: Arc::new(AtomicBool::new(false)),
             tenants,
+            turnstile,
         };
         let draining = state.draining.clone();
         let router = router(state);
