@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assets;
+pub mod client_ip;
 pub mod health;
 pub mod middleware;
 pub mod settings;

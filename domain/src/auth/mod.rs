@@ -1,5 +1,6 @@
 //! Who may sign in: passwords, one-time tokens and codes, accounts and memberships.
 
 pub mod accounts;
+pub mod limits;
 pub mod password;
 pub mod tokens;

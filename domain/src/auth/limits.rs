@@ -1,0 +1,172 @@
+//! Sliding-window limits for sign-in and the other auth endpoints (ASVS 6.3.1, 2.4.1).
+//!
+//! Two uses: a cap on all requests per client address (throttling), and a cap on *failures* per account
+//! (at most 100 wrong passwords an hour, ASVS 6.1.1). Neither locks anyone out for good: a window slides,
+//! and the answer says when to try again (`Retry-After`). Time is passed in, so tests can move it.
+//! The counts live in this process; with several nodes each enforces its own, which bounds an attacker at
+//! (nodes × limit) — written down in the README.
+
+use chrono::{DateTime, Duration, Utc};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Mutex,
+};
+
+pub struct SlidingWindow {
+    max: usize,
+    window: Duration,
+    events: Mutex<HashMap<String, VecDeque<DateTime<Utc>>>>,
+}
+
+/// Refused until `retry_after` has passed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Limited {
+    pub retry_after: Duration,
+}
+
+impl SlidingWindow {
+    pub fn new(max: usize, window: Duration) -> SlidingWindow {
+        SlidingWindow {
+            max,
+            window,
+            events: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `key` has used up its allowance at `now` (nothing is counted).
+    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), Limited> {
+        let mut events = self.lock();
+        let Some(times) = events.get_mut(key) else {
+            return Ok(());
+        };
+        self.forget_old(times, now);
+        if times.len() < self.max {
+            return Ok(());
+        }
+        let oldest = times.front().copied().unwrap_or(now);
+        Err(Limited {
+            retry_after: (oldest + self.window - now).max(Duration::seconds(1)),
+        })
+    }
+
+    /// Counts one event for `key` at `now`.
+    pub fn record(&self, key: &str, now: DateTime<Utc>) {
+        let mut events = self.lock();
+        // Bound memory under a flood of distinct keys: drop keys whose windows have passed.
+        if events.len() > 100_000 {
+            let window = self.window;
+            events.retain(|_, times| times.back().is_some_and(|last| *last + window > now));
+        }
+        let times = events.entry(key.to_owned()).or_default();
+        self.forget_old(times, now);
+        times.push_back(now);
+    }
+
+    /// Checks and, if allowed, counts: for limits on every request.
+    pub fn hit(&self, key: &str, now: DateTime<Utc>) -> Result<(), Limited> {
+        self.check(key, now)?;
+        self.record(key, now);
+        Ok(())
+    }
+
+    /// Forgets `key` (a successful sign-in clears that account's failures).
+    pub fn clear(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    fn forget_old(&self, times: &mut VecDeque<DateTime<Utc>>, now: DateTime<Utc>) {
+        while times.front().is_some_and(|t| *t + self.window <= now) {
+            times.pop_front();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<DateTime<Utc>>>> {
+        self.events.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The limits on the auth endpoints.
+pub struct AuthLimits {
+    /// Wrong passwords or codes per account: 100 an hour.
+    pub failures_per_account: SlidingWindow,
+    /// Auth requests per client address: 30 a minute.
+    pub requests_per_ip: SlidingWindow,
+}
+
+impl Default for AuthLimits {
+    fn default() -> Self {
+        AuthLimits {
+            failures_per_account: SlidingWindow::new(100, Duration::hours(1)),
+            requests_per_ip: SlidingWindow::new(30, Duration::minutes(1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_101st_failure_within_an_hour_is_refused_and_the_window_slides() {
+        let limits = AuthLimits::default();
+        let start = Utc::now();
+        for n in 0..100 {
+            let at = start + Duration::seconds(n * 30);
+            assert_eq!(
+                limits.failures_per_account.check("account:7", at),
+                Ok(()),
+                "failure {n}"
+            );
+            limits.failures_per_account.record("account:7", at);
+        }
+        let at = start + Duration::seconds(100 * 30);
+        let refused = limits.failures_per_account.check("account:7", at).unwrap_err();
+        assert_eq!(
+            refused.retry_after,
+            Duration::seconds(3600 - 3000),
+            "until the first failure is an hour old"
+        );
+        // No permanent lockout: an hour after the first failure there is room again.
+        assert_eq!(
+            limits
+                .failures_per_account
+                .check("account:7", start + Duration::hours(1)),
+            Ok(())
+        );
+        // Other accounts are not affected.
+        assert_eq!(limits.failures_per_account.check("account:8", at), Ok(()));
+    }
+
+    #[test]
+    fn a_success_clears_the_failures() {
+        let limits = SlidingWindow::new(2, Duration::hours(1));
+        let now = Utc::now();
+        limits.record("a", now);
+        limits.record("a", now);
+        assert!(limits.check("a", now).is_err());
+        limits.clear("a");
+        assert_eq!(limits.check("a", now), Ok(()));
+    }
+
+    #[test]
+    fn requests_per_address_are_throttled_per_address() {
+        let limits = AuthLimits::default();
+        let now = Utc::now();
+        for _ in 0..30 {
+            limits.requests_per_ip.hit("ip:198.51.100.1", now).unwrap();
+        }
+        let refused = limits.requests_per_ip.hit("ip:198.51.100.1", now).unwrap_err();
+        assert_eq!(refused.retry_after, Duration::minutes(1));
+        assert_eq!(
+            limits.requests_per_ip.hit("ip:198.51.100.2", now),
+            Ok(()),
+            "another address is not blocked"
+        );
+        assert_eq!(
+            limits
+                .requests_per_ip
+                .hit("ip:198.51.100.1", now + Duration::minutes(1)),
+            Ok(())
+        );
+    }
+}
