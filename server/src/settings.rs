@@ -54,6 +54,12 @@ pub struct Settings {
     pub turnstile_site_key: Option<String>,
     /// Where siteverify is (`FERRODESK_TURNSTILE_VERIFY_URL`); tests point it at a local double.
     pub turnstile_verify_url: String,
+    /// The SMTP server (`FERRODESK_SMTP_URL`: `smtp://`, `smtp://…?tls=required`, `smtps://`). Unset: mail
+    /// is written to `<data_dir>/mail/*.eml`.
+    #[serde(serialize_with = "expose_option")]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of every message (`FERRODESK_MAIL_FROM`).
+    pub mail_from: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +88,8 @@ impl Default for Settings {
             turnstile_secret: None,
             turnstile_site_key: None,
             turnstile_verify_url: crate::turnstile::SITEVERIFY_URL.into(),
+            smtp_url: None,
+            mail_from: "Ferrodesk <no-reply@localhost>".into(),
         }
     }
 }
@@ -125,6 +133,8 @@ impl Settings {
                 "turnstile_secret",
                 "turnstile_site_key",
                 "turnstile_verify_url",
+                "smtp_url",
+                "mail_from",
             ]))
             .extract()
             .map_err(Box::new)?;

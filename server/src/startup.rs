@@ -17,6 +17,7 @@ use axum::{
 use domain::{Landlord, TenantRouter};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use secrecy::ExposeSecret;
 use std::{
     future::Future,
     net::SocketAddr,
@@ -102,8 +103,17 @@ impl Application {
                  Set it (and FERRODESK_TURNSTILE_SITE_KEY) before exposing this server."
             );
         }
-        let landlord = Landlord::open(settings.storage()).await?;
-        let tenants = TenantRouter::new(Arc::new(landlord))?;
+        let landlord = Arc::new(Landlord::open(settings.storage()).await?);
+        let mailer = domain::mail::Mailer::new(
+            settings.smtp_url.as_ref().map(|url| url.expose_secret()),
+            &settings.mail_from,
+            &settings.data_dir,
+        )?;
+        if settings.smtp_url.is_none() {
+            tracing::info!(dir = %settings.data_dir.join("mail").display(), "no SMTP server configured: mail is written as .eml files");
+        }
+        domain::mail::spawn_worker(landlord.clone(), mailer, std::time::Duration::from_secs(2));
+        let tenants = TenantRouter::new(landlord)?;
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| StartupError::Bind {

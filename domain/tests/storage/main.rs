@@ -7,4 +7,5 @@ mod encryption;
 mod helpers;
 mod isolation;
 mod lifecycle;
+mod mail;
 mod router;

@@ -1,0 +1,117 @@
+//! The job queue in the landlord: work that must survive a crash or an outage (mail now; webhooks,
+//! exports and retention later).
+//!
+//! A job is written in the same transaction as the change that causes it. A worker claims one due job at a
+//! time by setting a lease (`locked_until`); PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so several
+//! nodes can work the queue, and SQLite's single writer gives the same guarantee. A failed job is tried
+//! again later with exponential backoff (10 s doubling, at most 30 min); a finished one is deleted.
+
+use crate::{Landlord, Result, db::Tx, on_db, on_tx};
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub workspace_id: Option<i64>,
+    pub attempts: i64,
+}
+
+/// How long a claimed job is reserved for its worker; a worker that dies loses its claim after this.
+pub const LEASE: Duration = Duration::minutes(5);
+
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &str,
+    workspace_id: Option<i64>,
+    run_at: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "insert into jobs (kind, payload, workspace_id, run_at, created_at) values ($1, $2, $3, $4, $4)",
+    )
+    .bind(kind)
+    .bind(payload)
+    .bind(workspace_id)
+    .bind(run_at)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Claims the oldest due job of `kind`, if any.
+pub async fn claim(landlord: &Landlord, kind: &str, now: DateTime<Utc>) -> Result<Option<Job>> {
+    const SQLITE: &str = "update jobs set locked_until = $3, attempts = attempts + 1
+        where id = (select id from jobs where kind = $1 and run_at <= $2 and (locked_until is null or locked_until <= $2)
+                    order by run_at, id limit 1)
+        returning id, kind, payload, workspace_id, attempts";
+    const POSTGRES: &str = "update jobs set locked_until = $3, attempts = attempts + 1
+        where id = (select id from jobs where kind = $1 and run_at <= $2 and (locked_until is null or locked_until <= $2)
+                    order by run_at, id limit 1 for update skip locked)
+        returning id, kind, payload, workspace_id, attempts";
+    let sql = match landlord.backend() {
+        crate::db::Backend::Sqlite => SQLITE,
+        crate::db::Backend::Postgres => POSTGRES,
+    };
+    Ok(on_db!(landlord.db(), pool => sqlx::query_as(sql)
+        .bind(kind)
+        .bind(now)
+        .bind(now + LEASE)
+        .fetch_optional(pool)
+        .await)?)
+}
+
+pub async fn complete(landlord: &Landlord, id: i64) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query("delete from jobs where id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Puts a failed job back, due again after the backoff for its attempt count.
+pub async fn retry_later(landlord: &Landlord, job: &Job, error: &str, now: DateTime<Utc>) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query(
+        "update jobs set run_at = $2, locked_until = null, last_error = $3 where id = $1",
+    )
+    .bind(job.id)
+    .bind(now + backoff(job.attempts))
+    .bind(error)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// 10 s after the first failure, doubling, at most 30 minutes.
+pub fn backoff(attempts: i64) -> Duration {
+    let exponent = attempts.clamp(1, 20) as u32 - 1;
+    Duration::seconds(10 * 2i64.pow(exponent)).min(Duration::minutes(30))
+}
+
+/// Jobs waiting (due or not), for tests and health pages.
+pub async fn pending(landlord: &Landlord, kind: &str) -> Result<i64> {
+    Ok(
+        on_db!(landlord.db(), pool => sqlx::query_scalar("select count(*) from jobs where kind = $1")
+        .bind(kind)
+        .fetch_one(pool)
+        .await)?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_ten_seconds_up_to_half_an_hour() {
+        assert_eq!(backoff(1), Duration::seconds(10));
+        assert_eq!(backoff(2), Duration::seconds(20));
+        assert_eq!(backoff(5), Duration::seconds(160));
+        assert_eq!(backoff(10), Duration::minutes(30));
+        assert_eq!(backoff(1000), Duration::minutes(30));
+    }
+}
