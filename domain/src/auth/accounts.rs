@@ -1,7 +1,7 @@
 //! Staff accounts and their memberships. Accounts are global: one person, many workspaces.
 
 use super::password::{self, PasswordError, Verification};
-use crate::{Error, Landlord, Result, WorkspaceId, on_db};
+use crate::{Error, Landlord, Result, WorkspaceId, db::Tx, on_db, on_tx};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -68,6 +68,58 @@ pub enum NewAccountError {
     Other(#[from] Error),
 }
 
+/// A validated account with its password hashed, ready to insert.
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    password_hash: String,
+}
+
+/// Validates the fields and hashes the password (slow: done before any transaction opens).
+/// `context` is more of what an attacker would try first (an organization's name, say).
+pub async fn prepare(
+    email: &str,
+    name: &str,
+    password: &SecretString,
+    context: &[&str],
+) -> Result<NewAccount, NewAccountError> {
+    use secrecy::ExposeSecret;
+    let email = normalize_email(email)?;
+    let name = person_name(name)?;
+    let mut words = vec![email.as_str(), name.as_str()];
+    words.extend_from_slice(context);
+    password::check_policy(password.expose_secret(), &words)?;
+    let password_hash = hash_blocking(password.clone()).await?;
+    Ok(NewAccount {
+        email,
+        name,
+        password_hash,
+    })
+}
+
+pub fn person_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::Invalid("Enter your name (at most 100 characters).".into()));
+    }
+    Ok(name.to_owned())
+}
+
+pub async fn insert_in(tx: &mut Tx, new: &NewAccount, now: DateTime<Utc>) -> Result<Account> {
+    let sql = format!(
+        "insert into accounts (email, name, password_hash, created_at, updated_at) values ($1, $2, $3, $4, $4)
+         returning {COLUMNS}"
+    );
+    on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(&new.email)
+        .bind(&new.name)
+        .bind(&new.password_hash)
+        .bind(now)
+        .fetch_one(conn)
+        .await)
+    .map_err(|e| Error::unique_or(e, || "An account with this email exists already.".into()))
+}
+
 /// Creates an account with a password that meets the policy.
 pub async fn create(
     landlord: &Landlord,
@@ -75,28 +127,23 @@ pub async fn create(
     name: &str,
     password: &SecretString,
 ) -> Result<Account, NewAccountError> {
-    use secrecy::ExposeSecret;
-    let email = normalize_email(email)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(Error::Invalid("Enter your name (at most 100 characters).".into()).into());
-    }
-    password::check_policy(password.expose_secret(), &[&email, name])?;
-    let hash = hash_blocking(password.clone()).await?;
-    let now = Utc::now();
-    let sql = format!(
-        "insert into accounts (email, name, password_hash, created_at, updated_at) values ($1, $2, $3, $4, $4)
-         returning {COLUMNS}"
-    );
-    let account = on_db!(landlord.db(), pool => sqlx::query_as(&sql)
-        .bind(&email)
-        .bind(name)
-        .bind(&hash)
-        .bind(now)
-        .fetch_one(pool)
-        .await)
-    .map_err(|e| Error::unique_or(e, || "An account with this email exists already.".into()))?;
+    let new = prepare(email, name, password, &[]).await?;
+    let mut tx = landlord.db().begin().await.map_err(Error::from)?;
+    let account = insert_in(&mut tx, &new, Utc::now()).await?;
+    tx.commit().await.map_err(Error::from)?;
     Ok(account)
+}
+
+pub async fn mark_email_verified(landlord: &Landlord, account_id: i64, now: DateTime<Utc>) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query(
+        "update accounts set email_verified_at = $2, updated_at = $2 where id = $1 and email_verified_at is null",
+    )
+    .bind(account_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn by_id(landlord: &Landlord, id: i64) -> Result<Account> {
@@ -170,7 +217,13 @@ async fn hash_blocking(password: SecretString) -> Result<String> {
 
 /// Adds (or changes) a person's role in a workspace.
 pub async fn set_membership(landlord: &Landlord, account_id: i64, workspace: WorkspaceId, role: Role) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query(
+    let mut tx = landlord.db().begin().await?;
+    set_membership_in(&mut tx, account_id, workspace, role).await?;
+    Ok(tx.commit().await?)
+}
+
+pub async fn set_membership_in(tx: &mut Tx, account_id: i64, workspace: WorkspaceId, role: Role) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
         "insert into memberships (account_id, workspace_id, role, created_at) values ($1, $2, $3, $4)
          on conflict (account_id, workspace_id) do update set role = excluded.role",
     )
@@ -178,7 +231,7 @@ pub async fn set_membership(landlord: &Landlord, account_id: i64, workspace: Wor
     .bind(workspace.get())
     .bind(role.as_str())
     .bind(Utc::now())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())

@@ -3,4 +3,5 @@
 pub mod accounts;
 pub mod limits;
 pub mod password;
+pub mod registration;
 pub mod tokens;

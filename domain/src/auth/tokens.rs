@@ -7,7 +7,7 @@
 //! once even when many requests race for it. Codes allow 5 wrong guesses, and a new code replaces the
 //! previous one.
 
-use crate::{Error, Landlord, Result, WorkspaceId, on_db};
+use crate::{Error, Landlord, Result, WorkspaceId, db::Tx, on_db, on_tx};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -134,11 +134,24 @@ pub async fn issue_code(
     account_id: i64,
     now: DateTime<Utc>,
 ) -> Result<SecretString> {
+    let mut tx = landlord.db().begin().await?;
+    let code = issue_code_in(landlord, &mut tx, purpose, account_id, now).await?;
+    tx.commit().await?;
+    Ok(code)
+}
+
+/// As [`issue_code`], inside the caller's transaction (with the email that carries the code).
+pub async fn issue_code_in(
+    landlord: &Landlord,
+    tx: &mut Tx,
+    purpose: Purpose,
+    account_id: i64,
+    now: DateTime<Utc>,
+) -> Result<SecretString> {
     let value = u32::from_le_bytes(*crate::crypto::random_bytes::<4>()) % 1_000_000;
     let code = format!("{value:06}");
     let hash = code_hash(landlord, account_id, purpose, &code);
-    on_db!(landlord.db(), pool => {
-        let mut tx = pool.begin().await?;
+    on_tx!(tx, conn => {
         sqlx::query(
             "update one_time_tokens set consumed_at = $3
              where account_id = $1 and purpose = $2 and consumed_at is null",
@@ -146,7 +159,7 @@ pub async fn issue_code(
         .bind(account_id)
         .bind(purpose.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         sqlx::query(
             "insert into one_time_tokens (purpose, token_hash, account_id, expires_at, created_at)
@@ -157,9 +170,9 @@ pub async fn issue_code(
         .bind(account_id)
         .bind(now + LIFETIME)
         .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected())
     })?;
     Ok(SecretString::from(code))
 }

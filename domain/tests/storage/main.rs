@@ -8,4 +8,5 @@ mod helpers;
 mod isolation;
 mod lifecycle;
 mod mail;
+mod registration;
 mod router;
