@@ -235,6 +235,11 @@ impl Landlord {
         Ok(())
     }
 
+    /// The id of a workspace as stored in a row that references it (one-time tokens, jobs).
+    pub(crate) fn workspace_by_id_raw(&self, id: i64) -> WorkspaceId {
+        WorkspaceId(id)
+    }
+
     pub async fn workspace(&self, id: WorkspaceId) -> Result<Workspace> {
         let sql = format!("select {WORKSPACE_COLUMNS} from workspaces where id = $1");
         let row: Option<WorkspaceRow> =

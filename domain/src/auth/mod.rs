@@ -4,4 +4,5 @@ pub mod accounts;
 pub mod limits;
 pub mod password;
 pub mod registration;
+pub mod team;
 pub mod tokens;

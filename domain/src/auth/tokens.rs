@@ -69,8 +69,21 @@ pub async fn issue_link(
     subject: Subject<'_>,
     now: DateTime<Utc>,
 ) -> Result<SecretString> {
+    let mut tx = landlord.db().begin().await?;
+    let token = issue_link_in(&mut tx, purpose, subject, now).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// As [`issue_link`], inside the caller's transaction (with the email that carries the link).
+pub async fn issue_link_in(
+    tx: &mut Tx,
+    purpose: Purpose,
+    subject: Subject<'_>,
+    now: DateTime<Utc>,
+) -> Result<SecretString> {
     let token = URL_SAFE_NO_PAD.encode(crate::crypto::random_bytes::<32>().as_ref());
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_tx!(tx, conn => sqlx::query(
         "insert into one_time_tokens (purpose, token_hash, account_id, workspace_id, email, payload, expires_at, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -82,31 +95,49 @@ pub async fn issue_link(
     .bind(subject.payload)
     .bind(now + LIFETIME)
     .bind(now)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(SecretString::from(token))
 }
 
-/// Whether a link is still good, without using it up: for the confirm page a GET shows (mail scanners fetch
+/// What a live link is for, without using it up: for the confirm page a GET shows (mail scanners fetch
 /// links; only the POST from that page redeems).
-pub async fn link_is_valid(landlord: &Landlord, purpose: Purpose, token: &str, now: DateTime<Utc>) -> Result<bool> {
-    let found: Option<i64> = on_db!(landlord.db(), pool => sqlx::query_scalar(
-        "select id from one_time_tokens
+pub async fn peek_link(
+    landlord: &Landlord,
+    purpose: Purpose,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Redeemed>> {
+    Ok(on_db!(landlord.db(), pool => sqlx::query_as(
+        "select account_id, workspace_id, email, payload from one_time_tokens
          where token_hash = $1 and purpose = $2 and consumed_at is null and expires_at > $3",
     )
     .bind(link_hash(token))
     .bind(purpose.as_str())
     .bind(now)
     .fetch_optional(pool)
-    .await)?;
-    Ok(found.is_some())
+    .await)?)
+}
+
+/// Whether a link is still good, without using it up.
+pub async fn link_is_valid(landlord: &Landlord, purpose: Purpose, token: &str, now: DateTime<Utc>) -> Result<bool> {
+    Ok(peek_link(landlord, purpose, token, now).await?.is_some())
 }
 
 /// Uses a link up. Exactly one of any number of concurrent calls succeeds; expired, used or unknown tokens
 /// are all `NotFound` (the caller shows one message for all three).
 pub async fn redeem_link(landlord: &Landlord, purpose: Purpose, token: &str, now: DateTime<Utc>) -> Result<Redeemed> {
-    let redeemed: Option<Redeemed> = on_db!(landlord.db(), pool => sqlx::query_as(
+    let mut tx = landlord.db().begin().await?;
+    let redeemed = redeem_link_in(&mut tx, purpose, token, now).await?;
+    tx.commit().await?;
+    Ok(redeemed)
+}
+
+/// As [`redeem_link`], inside the caller's transaction: if what the link was for fails, the link is not
+/// used up.
+pub async fn redeem_link_in(tx: &mut Tx, purpose: Purpose, token: &str, now: DateTime<Utc>) -> Result<Redeemed> {
+    let redeemed: Option<Redeemed> = on_tx!(tx, conn => sqlx::query_as(
         "update one_time_tokens set consumed_at = $3
          where token_hash = $1 and purpose = $2 and consumed_at is null and expires_at > $3
          returning account_id, workspace_id, email, payload",
@@ -114,7 +145,7 @@ pub async fn redeem_link(landlord: &Landlord, purpose: Purpose, token: &str, now
     .bind(link_hash(token))
     .bind(purpose.as_str())
     .bind(now)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await)?;
     redeemed.ok_or(Error::NotFound)
 }

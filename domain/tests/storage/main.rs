@@ -10,3 +10,4 @@ mod lifecycle;
 mod mail;
 mod registration;
 mod router;
+mod team;

@@ -1,0 +1,258 @@
+//! A workspace's team: invitations by email, accepting them, roles, and removing members.
+//!
+//! Owners may do everything; admins invite and manage admins and agents but never touch owners; agents
+//! manage nobody. People with unverified addresses cannot invite. The last owner can be neither demoted nor
+//! removed, so no workspace is left without one.
+
+use super::{
+    accounts::{self, Account, NewAccountError, Role},
+    registration::escape_html,
+    tokens::{self, Purpose, Subject},
+};
+use crate::{Error, Landlord, Result, Workspace, WorkspaceId, mail, on_db, on_tx};
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub account_id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+pub async fn members(landlord: &Landlord, workspace: WorkspaceId) -> Result<Vec<Member>> {
+    let rows: Vec<(i64, String, String, String)> = on_db!(landlord.db(), pool => sqlx::query_as(
+        "select a.id, a.name, a.email, m.role from memberships m join accounts a on a.id = m.account_id
+         where m.workspace_id = $1 order by a.name, a.id",
+    )
+    .bind(workspace.get())
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(account_id, name, email, role)| {
+            Some(Member {
+                account_id,
+                name,
+                email,
+                role: Role::parse(&role)?,
+            })
+        })
+        .collect())
+}
+
+/// Whether `actor` may give or take away `role` in a workspace where they hold `actor_role`.
+fn may_manage(actor_role: Role, role: Role) -> bool {
+    match actor_role {
+        Role::Owner => true,
+        Role::Admin => role != Role::Owner,
+        Role::Agent => false,
+    }
+}
+
+async fn actor_role(landlord: &Landlord, actor: i64, workspace: WorkspaceId) -> Result<Role> {
+    // Not being a member looks the same as the workspace not existing.
+    accounts::role_in(landlord, actor, workspace)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+fn forbidden() -> Error {
+    Error::Invalid("Your role in this workspace does not allow that.".into())
+}
+
+/// Invites `email` with `role`: a link, valid for 10 minutes, is mailed in the same transaction.
+pub async fn invite(
+    landlord: &Landlord,
+    actor: &Account,
+    workspace: &Workspace,
+    email: &str,
+    role: Role,
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let actor_role = actor_role(landlord, actor.id, workspace.id).await?;
+    if !may_manage(actor_role, role) {
+        return Err(forbidden());
+    }
+    if actor.email_verified_at.is_none() {
+        return Err(Error::Invalid(
+            "Verify your email address before inviting anyone.".into(),
+        ));
+    }
+    let email = accounts::normalize_email(email)?;
+    if let Ok(existing) = accounts::by_email(landlord, &email).await
+        && accounts::role_in(landlord, existing.id, workspace.id).await?.is_some()
+    {
+        return Err(Error::Conflict(format!("{email} is already a member.")));
+    }
+    let mut tx = landlord.db().begin().await?;
+    let subject = Subject {
+        workspace_id: Some(workspace.id),
+        email: Some(&email),
+        payload: Some(role.as_str()),
+        ..Default::default()
+    };
+    let token = tokens::issue_link_in(&mut tx, Purpose::Invitation, subject, now).await?;
+    let link = format!(
+        "{}/invitations/{}",
+        base_url.trim_end_matches('/'),
+        token.expose_secret()
+    );
+    let message = mail::Email {
+        to: email.clone(),
+        subject: format!("{} invited you to {} on Ferrodesk", actor.name, workspace.name),
+        text: format!(
+            "{} invited you to join {} as {}.\n\nAccept within 10 minutes: {link}\n",
+            actor.name,
+            workspace.name,
+            role.as_str()
+        ),
+        html: Some(format!(
+            "<p>{} invited you to join <strong>{}</strong> as {}.</p><p><a href=\"{}\">Accept the invitation</a> within 10 minutes.</p>",
+            escape_html(&actor.name),
+            escape_html(&workspace.name),
+            role.as_str(),
+            escape_html(&link)
+        )),
+        message_id: None,
+        in_reply_to: None,
+    };
+    mail::queue(&mut tx, &message, Some(workspace.id.get()), now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Who accepts an invitation.
+pub enum Acceptor<'a> {
+    /// A signed-in account; its address must be the one invited.
+    Existing(&'a Account),
+    /// A new account for the invited address (which the link has just proved).
+    New { name: &'a str, password: &'a SecretString },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error("This invitation has expired or was already used. Ask for a new one.")]
+    Invalid,
+    #[error("This invitation is for another email address.")]
+    OtherAddress,
+    #[error(transparent)]
+    NewAccount(#[from] NewAccountError),
+    #[error(transparent)]
+    Other(#[from] Error),
+}
+
+/// Accepts an invitation. The link is used up only if the whole acceptance succeeds.
+pub async fn accept(
+    landlord: &Landlord,
+    token: &str,
+    acceptor: Acceptor<'_>,
+    now: DateTime<Utc>,
+) -> Result<(WorkspaceId, Account), AcceptError> {
+    // Hash a new password before the transaction opens (it is slow), checking it against the invited address.
+    let prepared = match &acceptor {
+        Acceptor::New { name, password } => {
+            let invited = tokens::peek_link(landlord, Purpose::Invitation, token, now).await?;
+            let email = invited.and_then(|i| i.email).ok_or(AcceptError::Invalid)?;
+            Some(accounts::prepare(&email, name, password, &[]).await?)
+        }
+        Acceptor::Existing(_) => None,
+    };
+    let mut tx = landlord.db().begin().await.map_err(Error::from)?;
+    let invitation = match tokens::redeem_link_in(&mut tx, Purpose::Invitation, token, now).await {
+        Err(Error::NotFound) => return Err(AcceptError::Invalid),
+        other => other?,
+    };
+    let (Some(email), Some(workspace_id), Some(role)) = (
+        invitation.email,
+        invitation.workspace_id,
+        invitation.payload.as_deref().and_then(Role::parse),
+    ) else {
+        return Err(AcceptError::Invalid);
+    };
+    let workspace = landlord.workspace_by_id_raw(workspace_id);
+    let account = match (acceptor, prepared) {
+        (Acceptor::Existing(account), _) => {
+            if account.email != email {
+                return Err(AcceptError::OtherAddress);
+            }
+            account.clone()
+        }
+        (Acceptor::New { .. }, Some(new)) => {
+            let account = accounts::insert_in(&mut tx, &new, now).await?;
+            on_tx!(&mut tx, conn => sqlx::query("update accounts set email_verified_at = $2 where id = $1")
+                .bind(account.id)
+                .bind(now)
+                .execute(conn)
+                .await
+                .map(|done| done.rows_affected()))
+            .map_err(Error::from)?;
+            account
+        }
+        (Acceptor::New { .. }, None) => unreachable!("a new account is always prepared"),
+    };
+    accounts::set_membership_in(&mut tx, account.id, workspace, role).await?;
+    tx.commit().await.map_err(Error::from)?;
+    Ok((workspace, accounts::by_id(landlord, account.id).await?))
+}
+
+/// Changes a member's role.
+pub async fn change_role(
+    landlord: &Landlord,
+    actor: i64,
+    workspace: WorkspaceId,
+    member: i64,
+    role: Role,
+) -> Result<()> {
+    let actor_role = actor_role(landlord, actor, workspace).await?;
+    let current = accounts::role_in(landlord, member, workspace)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !may_manage(actor_role, current) || !may_manage(actor_role, role) {
+        return Err(forbidden());
+    }
+    if current == Role::Owner && role != Role::Owner {
+        ensure_another_owner(landlord, workspace, member).await?;
+    }
+    accounts::set_membership(landlord, member, workspace, role).await
+}
+
+/// Removes a member from the workspace (their account stays).
+pub async fn remove(landlord: &Landlord, actor: i64, workspace: WorkspaceId, member: i64) -> Result<()> {
+    let actor_role = actor_role(landlord, actor, workspace).await?;
+    let current = accounts::role_in(landlord, member, workspace)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if member != actor && !may_manage(actor_role, current) {
+        return Err(forbidden());
+    }
+    if current == Role::Owner {
+        ensure_another_owner(landlord, workspace, member).await?;
+    }
+    on_db!(landlord.db(), pool => sqlx::query("delete from memberships where account_id = $1 and workspace_id = $2")
+        .bind(member)
+        .bind(workspace.get())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+async fn ensure_another_owner(landlord: &Landlord, workspace: WorkspaceId, leaving: i64) -> Result<()> {
+    let others: i64 = on_db!(landlord.db(), pool => sqlx::query_scalar(
+        "select count(*) from memberships where workspace_id = $1 and role = 'owner' and account_id <> $2",
+    )
+    .bind(workspace.get())
+    .bind(leaving)
+    .fetch_one(pool)
+    .await)?;
+    if others == 0 {
+        return Err(Error::Invalid(
+            "A workspace needs at least one owner. Make someone else owner first.".into(),
+        ));
+    }
+    Ok(())
+}
