@@ -6,6 +6,7 @@ use pg_scratch::PgScratch;
 use std::sync::Arc;
 use tempfile::TempDir;
 
+#[allow(dead_code)] // each test binary that includes this file uses part of it
 pub struct TestEnv {
     pub router: TenantRouter,
     pub config: StorageConfig,
@@ -14,6 +15,7 @@ pub struct TestEnv {
     postgres: Option<PgScratch>,
 }
 
+#[allow(dead_code)]
 impl TestEnv {
     pub fn backend(&self) -> Backend {
         self.router.landlord().backend()
