@@ -214,10 +214,16 @@ pub async fn change_role(
     if !may_manage(actor_role, current) || !may_manage(actor_role, role) {
         return Err(forbidden());
     }
-    if current == Role::Owner && role != Role::Owner {
-        ensure_another_owner(landlord, workspace, member).await?;
-    }
-    accounts::set_membership(landlord, member, workspace, role).await
+    let sql = "update memberships set role = $3 where account_id = $1 and workspace_id = $2";
+    change_guarded(
+        landlord,
+        workspace,
+        member,
+        current == Role::Owner && role != Role::Owner,
+        sql,
+        Some(role),
+    )
+    .await
 }
 
 /// Removes a member from the workspace (their account stays).
@@ -229,30 +235,49 @@ pub async fn remove(landlord: &Landlord, actor: i64, workspace: WorkspaceId, mem
     if member != actor && !may_manage(actor_role, current) {
         return Err(forbidden());
     }
-    if current == Role::Owner {
-        ensure_another_owner(landlord, workspace, member).await?;
-    }
-    on_db!(landlord.db(), pool => sqlx::query("delete from memberships where account_id = $1 and workspace_id = $2")
-        .bind(member)
-        .bind(workspace.get())
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-    Ok(())
+    let sql = "delete from memberships where account_id = $1 and workspace_id = $2";
+    change_guarded(landlord, workspace, member, current == Role::Owner, sql, None).await
 }
 
-async fn ensure_another_owner(landlord: &Landlord, workspace: WorkspaceId, leaving: i64) -> Result<()> {
-    let others: i64 = on_db!(landlord.db(), pool => sqlx::query_scalar(
-        "select count(*) from memberships where workspace_id = $1 and role = 'owner' and account_id <> $2",
-    )
-    .bind(workspace.get())
-    .bind(leaving)
-    .fetch_one(pool)
-    .await)?;
-    if others == 0 {
-        return Err(Error::Invalid(
-            "A workspace needs at least one owner. Make someone else owner first.".into(),
-        ));
-    }
+/// Runs `sql` (bound to member, workspace and, if given, a role) in a transaction that first locks the
+/// workspace's owners; when `owner_leaves`, refuses if no other owner would remain. Locking makes two owners
+/// demoting each other at once safe: the second waits for the first and then sees it is the last.
+async fn change_guarded(
+    landlord: &Landlord,
+    workspace: WorkspaceId,
+    member: i64,
+    owner_leaves: bool,
+    sql: &str,
+    role: Option<Role>,
+) -> Result<()> {
+    let lock = match landlord.backend() {
+        crate::db::Backend::Postgres => {
+            "select account_id from memberships where workspace_id = $1 and role = 'owner' and $2 = $2 for update"
+        }
+        // SQLite has one writer: a no-op write takes the write lock before anything is read.
+        crate::db::Backend::Sqlite => "update memberships set role = role where workspace_id = $1 and account_id = $2",
+    };
+    let mut tx = landlord.db().begin().await?;
+    on_tx!(&mut tx, conn => {
+        sqlx::query(lock).bind(workspace.get()).bind(member).execute(&mut *conn).await?;
+        if owner_leaves {
+            let others: i64 = sqlx::query_scalar(
+                "select count(*) from memberships where workspace_id = $1 and role = 'owner' and account_id <> $2",
+            )
+            .bind(workspace.get())
+            .bind(member)
+            .fetch_one(&mut *conn)
+            .await?;
+            if others == 0 {
+                return Err(Error::Invalid("A workspace needs at least one owner. Make someone else owner first.".into()));
+            }
+        }
+        let mut query = sqlx::query(sql).bind(member).bind(workspace.get());
+        if let Some(role) = role {
+            query = query.bind(role.as_str());
+        }
+        query.execute(&mut *conn).await.map(|done| done.rows_affected())
+    })?;
+    tx.commit().await?;
     Ok(())
 }

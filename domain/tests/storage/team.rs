@@ -309,3 +309,46 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed(env: TestEnv) {
         "now Sol is the last owner"
     );
 }
+
+on_both_backends!(two_owners_demoting_each_other_at_once_leave_one_owner);
+
+async fn two_owners_demoting_each_other_at_once_leave_one_owner(env: TestEnv) {
+    let landlord = env.router.landlord();
+    let (first, workspace) = owner(&env, true).await;
+    let second = accounts::create(landlord, "second@example.com", "Sol", &SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    accounts::set_membership(landlord, second.id, workspace.id, Role::Owner)
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        let attempts: Vec<_> = [first.id, second.id]
+            .into_iter()
+            .map(|id| {
+                let router = env.router.clone();
+                let workspace = workspace.id;
+                tokio::spawn(async move { team::change_role(router.landlord(), id, workspace, id, Role::Admin).await })
+            })
+            .collect();
+        let mut demoted = 0;
+        for attempt in attempts {
+            if attempt.await.unwrap().is_ok() {
+                demoted += 1;
+            }
+        }
+        assert_eq!(demoted, 1, "exactly one of the two steps down");
+        let owners = team::members(landlord, workspace.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.role == Role::Owner)
+            .count();
+        assert_eq!(owners, 1);
+        // Make both owners again for the next round.
+        for id in [first.id, second.id] {
+            accounts::set_membership(landlord, id, workspace.id, Role::Owner)
+                .await
+                .unwrap();
+        }
+    }
+}
