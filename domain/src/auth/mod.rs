@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod limits;
 pub mod password;
+pub mod recovery;
 pub mod registration;
 pub mod team;
 pub mod tokens;

@@ -8,6 +8,7 @@ mod helpers;
 mod isolation;
 mod lifecycle;
 mod mail;
+mod recovery;
 mod registration;
 mod router;
 mod team;
