@@ -1,3 +1,6 @@
+// Both test binaries (storage, timing) include this file; each uses part of it.
+#![allow(dead_code)]
+
 #[path = "../support/pg_scratch.rs"]
 mod pg_scratch;
 
@@ -6,7 +9,6 @@ use pg_scratch::PgScratch;
 use std::sync::Arc;
 use tempfile::TempDir;
 
-#[allow(dead_code)] // each test binary that includes this file uses part of it
 pub struct TestEnv {
     pub router: TenantRouter,
     pub config: StorageConfig,
@@ -15,7 +17,6 @@ pub struct TestEnv {
     postgres: Option<PgScratch>,
 }
 
-#[allow(dead_code)]
 impl TestEnv {
     pub fn backend(&self) -> Backend {
         self.router.landlord().backend()
@@ -86,4 +87,15 @@ pub async fn postgres_env(config: StorageConfig) -> Option<TestEnv> {
         _dir: dir,
         postgres: Some(scratch),
     })
+}
+
+/// Every email waiting in the job queue, oldest first.
+pub async fn queued_emails(env: &TestEnv) -> Vec<domain::mail::Email> {
+    let payloads: Vec<String> = domain::on_db!(env.router.landlord().db(), pool => sqlx::query_scalar(
+        "select payload from jobs where kind = 'email' order by id",
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
 }

@@ -1,4 +1,7 @@
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::{
+    helpers::{TestEnv, queued_emails},
+    on_both_backends,
+};
 use chrono::{Duration, Utc};
 use domain::{
     Error,
@@ -7,7 +10,6 @@ use domain::{
         recovery::{self, ResetError},
     },
     mail::Email,
-    on_db,
 };
 use secrecy::SecretString;
 
@@ -17,16 +19,6 @@ on_both_backends!(
 );
 
 const PASSWORD: &str = "seven swans a-swimming";
-
-async fn emails(env: &TestEnv) -> Vec<Email> {
-    let payloads: Vec<String> = on_db!(env.router.landlord().db(), pool => sqlx::query_scalar(
-        "select payload from jobs where kind = 'email' order by id",
-    )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
-    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
-}
 
 fn token_after(text: &str, marker: &str) -> String {
     let start = text.find(marker).unwrap() + marker.len();
@@ -47,7 +39,7 @@ async fn a_magic_link_is_mailed_only_to_an_existing_account_and_signs_it_in_once
     recovery::request_magic_link(landlord, "nobody@example.com", "https://help.example.com", now)
         .await
         .unwrap();
-    let notice = emails(&env).await.pop().unwrap();
+    let notice = queued_emails(&env).await.pop().unwrap();
     assert_eq!(notice.to, "nobody@example.com");
     assert!(notice.text.contains("no active account") && notice.text.contains("https://help.example.com/signup"));
     assert!(
@@ -58,7 +50,7 @@ async fn a_magic_link_is_mailed_only_to_an_existing_account_and_signs_it_in_once
     recovery::request_magic_link(landlord, "ADA@example.com", "https://help.example.com/", now)
         .await
         .unwrap();
-    let sent: Vec<Email> = emails(&env)
+    let sent: Vec<Email> = queued_emails(&env)
         .await
         .into_iter()
         .filter(|e| e.to == "ada@example.com")
@@ -97,7 +89,7 @@ async fn a_password_reset_sets_a_new_password_and_a_refused_one_keeps_the_link(e
     recovery::request_password_reset(landlord, "ada@example.com", "http://localhost:3000", now)
         .await
         .unwrap();
-    let token = token_after(&emails(&env).await[0].text, "/password/reset/");
+    let token = token_after(&queued_emails(&env).await[0].text, "/password/reset/");
 
     let weak = recovery::reset_password(landlord, &token, &SecretString::from("password123"), now).await;
     assert!(matches!(weak, Err(ResetError::Password(_))), "{weak:?}");

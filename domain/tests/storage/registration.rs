@@ -1,4 +1,7 @@
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::{
+    helpers::{TestEnv, queued_emails},
+    on_both_backends,
+};
 use chrono::Utc;
 use domain::{
     auth::{
@@ -6,9 +9,7 @@ use domain::{
         registration::{self, Registration, RegistrationError},
         tokens::CodeCheck,
     },
-    jobs,
-    mail::{self, Email},
-    on_db,
+    jobs, mail,
 };
 use secrecy::SecretString;
 
@@ -28,16 +29,6 @@ fn input<'a>(email: &'a str, slug: &'a str, password: &'a SecretString) -> Regis
         slug,
         password,
     }
-}
-
-async fn queued_emails(env: &TestEnv) -> Vec<Email> {
-    let payloads: Vec<String> = on_db!(env.router.landlord().db(), pool => sqlx::query_scalar(
-        "select payload from jobs where kind = 'email' order by id",
-    )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
-    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
 }
 
 async fn signing_up_makes_an_account_a_workspace_an_owner_and_two_emails(env: TestEnv) {

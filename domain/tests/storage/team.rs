@@ -1,4 +1,7 @@
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::{
+    helpers::{TestEnv, queued_emails},
+    on_both_backends,
+};
 use chrono::Utc;
 use domain::{
     Error, Workspace,
@@ -6,8 +9,6 @@ use domain::{
         accounts::{self, Account, Role},
         team::{self, AcceptError, Acceptor},
     },
-    mail::Email,
-    on_db,
 };
 use secrecy::SecretString;
 
@@ -44,15 +45,10 @@ async fn owner(env: &TestEnv, verified: bool) -> (Account, Workspace) {
 
 /// The token in the newest invitation mailed to `to`.
 async fn invitation_token(env: &TestEnv, to: &str) -> String {
-    let payloads: Vec<String> = on_db!(env.router.landlord().db(), pool => sqlx::query_scalar(
-        "select payload from jobs where kind = 'email' order by id desc",
-    )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
-    let email: Email = payloads
-        .iter()
-        .map(|p| serde_json::from_str::<Email>(p).unwrap())
+    let email = queued_emails(env)
+        .await
+        .into_iter()
+        .rev()
         .find(|e| e.to == to)
         .expect("an invitation");
     let start = email.text.find("/invitations/").unwrap() + "/invitations/".len();
