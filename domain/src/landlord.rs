@@ -29,6 +29,11 @@ impl WorkspaceId {
     pub fn get(self) -> i64 {
         self.0
     }
+
+    /// The id as stored in a row that references a workspace (one-time tokens, jobs).
+    pub(crate) fn from_row(id: i64) -> WorkspaceId {
+        WorkspaceId(id)
+    }
 }
 
 impl fmt::Display for WorkspaceId {
@@ -233,11 +238,6 @@ impl Landlord {
         .await
         .map(|done| done.rows_affected()))?;
         Ok(())
-    }
-
-    /// The id of a workspace as stored in a row that references it (one-time tokens, jobs).
-    pub(crate) fn workspace_by_id_raw(&self, id: i64) -> WorkspaceId {
-        WorkspaceId(id)
     }
 
     pub async fn workspace(&self, id: WorkspaceId) -> Result<Workspace> {

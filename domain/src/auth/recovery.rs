@@ -16,7 +16,8 @@ use crate::{Error, Landlord, Result, mail};
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 
-/// Mails a sign-in link if `email` has an active account; otherwise records an unusable token. Same answer.
+/// Mails a sign-in link if `email` has an active account, otherwise a "no active account" notice; the
+/// same rows are written either way.
 pub async fn request_magic_link(landlord: &Landlord, email: &str, base_url: &str, now: DateTime<Utc>) -> Result<()> {
     request(landlord, email, Purpose::MagicLink, base_url, "signin/link", now, |link, account| mail::Email {
         to: account.email.clone(),
@@ -32,7 +33,8 @@ pub async fn request_magic_link(landlord: &Landlord, email: &str, base_url: &str
     .await
 }
 
-/// Mails a password-reset link if `email` has an active account; otherwise records an unusable token.
+/// Mails a password-reset link if `email` has an active account, otherwise a "no active account" notice;
+/// the same rows are written either way.
 pub async fn request_password_reset(
     landlord: &Landlord,
     email: &str,

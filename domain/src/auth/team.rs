@@ -173,7 +173,7 @@ pub async fn accept(
     ) else {
         return Err(AcceptError::Invalid);
     };
-    let workspace = landlord.workspace_by_id_raw(workspace_id);
+    let workspace = WorkspaceId::from_row(workspace_id);
     let account = match (acceptor, prepared) {
         (Acceptor::Existing(account), _) => {
             if account.email != email {
