@@ -1,11 +1,17 @@
-//! The frame around every page: skip link, header with navigation and theme switch, footer.
+//! The frame around every page: skip link, header with navigation, the signed-in person and the theme
+//! switch, footer.
 
-use crate::theme::ThemeSwitch;
+use crate::{
+    auth::api::{SignOut, me},
+    theme::ThemeSwitch,
+};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let me = Resource::new(move || sign_out.version().get(), |_| me());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -15,11 +21,32 @@ pub fn Shell(children: Children) -> impl IntoView {
                     <span>"Ferrodesk"</span>
                 </A>
                 <nav aria-label="Main">
-                    <ul>
-                        <li><A href="/">"Home"</A></li>
-                        <li><a href="/#features">"Features"</a></li>
-                        <li><a href="/#self-host">"Self-host"</a></li>
-                    </ul>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match me.await {
+                                Ok(Some(me)) => view! {
+                                    <ul>
+                                        {me.workspaces.into_iter().map(|w| view! {
+                                            <li><a href=format!("/w/{}", w.slug)>{w.name}</a></li>
+                                        }).collect_view()}
+                                        <li><A href="/account">"Account"</A></li>
+                                        <li>
+                                            <ActionForm action=sign_out attr:class="inline">
+                                                <button type="submit" class="link">"Sign out"</button>
+                                            </ActionForm>
+                                        </li>
+                                    </ul>
+                                }.into_any(),
+                                _ => view! {
+                                    <ul>
+                                        <li><a href="/#features">"Features"</a></li>
+                                        <li><A href="/signin">"Sign in"</A></li>
+                                        <li><A href="/signup">"Sign up"</A></li>
+                                    </ul>
+                                }.into_any(),
+                            }
+                        })}
+                    </Suspense>
                 </nav>
                 <ThemeSwitch/>
             </div>

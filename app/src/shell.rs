@@ -16,14 +16,28 @@ pub struct SiteContext {
     pub secure_cookies: bool,
     /// The URL of the stylesheet, with the build's hash in its name when files are hashed.
     pub stylesheet: String,
+    /// Turnstile's site key; `None` when Turnstile is off.
+    pub turnstile_site_key: Option<String>,
 }
 
+/// Where Cloudflare serves the Turnstile widget from.
+const TURNSTILE_ORIGIN: &str = "https://challenges.cloudflare.com";
+
 /// The Content-Security-Policy of every rendered page. The only inline script is Leptos' hydration loader,
-/// allowed by this response's nonce; the wasm module needs `'wasm-unsafe-eval'` to be compiled.
-pub fn page_csp(nonce: &str) -> String {
+/// allowed by this response's nonce; the wasm module needs `'wasm-unsafe-eval'` to be compiled. With
+/// Turnstile on, its script and frame may come from Cloudflare, and nothing else may.
+pub fn page_csp(nonce: &str, turnstile: bool) -> String {
+    let (script, frame) = if turnstile {
+        (
+            format!(" {TURNSTILE_ORIGIN}"),
+            format!("frame-src {TURNSTILE_ORIGIN}; "),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'{script}; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; {frame}\
          manifest-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )
@@ -31,12 +45,12 @@ pub fn page_csp(nonce: &str) -> String {
 
 /// The document. Expects a [`SiteContext`] in context, as the server provides it to every render.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let stylesheet = use_context::<SiteContext>()
-        .map(|site| site.stylesheet)
-        .unwrap_or_default();
+    let site = use_context::<SiteContext>();
+    let stylesheet = site.as_ref().map(|site| site.stylesheet.clone()).unwrap_or_default();
+    let site_key = site.and_then(|site| site.turnstile_site_key);
     if let Some(response) = use_context::<ResponseOptions>() {
         if let Some(nonce) = use_nonce()
-            && let Ok(csp) = HeaderValue::from_str(&page_csp(&nonce))
+            && let Ok(csp) = HeaderValue::from_str(&page_csp(&nonce, site_key.is_some()))
         {
             response.insert_header(CONTENT_SECURITY_POLICY, csp);
         }
@@ -58,6 +72,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
                 <link rel="stylesheet" href=stylesheet/>
+                {site_key.map(|key| view! {
+                    <meta name="turnstile-site-key" content=key/>
+                    <script src=format!("{TURNSTILE_ORIGIN}/turnstile/v0/api.js") async defer></script>
+                })}
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

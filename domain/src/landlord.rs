@@ -13,6 +13,10 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sqlx::migrate::Migrator;
 use std::{fmt, path::Path};
+use tower_sessions_core::{
+    session::{Id, Record},
+    session_store,
+};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 use zeroize::Zeroizing;
 
@@ -31,7 +35,7 @@ impl WorkspaceId {
     }
 
     /// The id as stored in a row that references a workspace (one-time tokens, jobs).
-    pub(crate) fn from_row(id: i64) -> WorkspaceId {
+    pub fn from_row(id: i64) -> WorkspaceId {
         WorkspaceId(id)
     }
 }
@@ -129,6 +133,38 @@ const WORKSPACE_COLUMNS: &str =
 pub enum SessionStore {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
+}
+
+/// The landlord's store serves tower-sessions directly, whichever backend it is on.
+#[async_trait::async_trait]
+impl tower_sessions_core::SessionStore for SessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            SessionStore::Sqlite(store) => store.create(record).await,
+            SessionStore::Postgres(store) => store.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            SessionStore::Sqlite(store) => store.save(record).await,
+            SessionStore::Postgres(store) => store.save(record).await,
+        }
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            SessionStore::Sqlite(store) => store.load(session_id).await,
+            SessionStore::Postgres(store) => store.load(session_id).await,
+        }
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        match self {
+            SessionStore::Sqlite(store) => store.delete(session_id).await,
+            SessionStore::Postgres(store) => store.delete(session_id).await,
+        }
+    }
 }
 
 pub struct Landlord {
@@ -355,6 +391,27 @@ impl Landlord {
             let plain = self.keys.open(&sealed, &context)?;
             let resealed = self.keys.seal(&plain, &context);
             on_db!(&self.db, pool => sqlx::query("update workspaces set credentials = $2 where id = $1")
+                .bind(id)
+                .bind(&resealed)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()))?;
+            changed += 1;
+        }
+        // Queued messages (which carry links and codes) are sealed too.
+        let jobs: Vec<(i64, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "select id, payload from jobs where kind = $1",
+        )
+        .bind(crate::mail::JOB_KIND)
+        .fetch_all(pool)
+        .await)?;
+        for (id, sealed) in jobs {
+            if self.keys.is_current(&sealed) {
+                continue;
+            }
+            let plain = self.keys.open(&sealed, crate::mail::PAYLOAD_CONTEXT)?;
+            let resealed = self.keys.seal(&plain, crate::mail::PAYLOAD_CONTEXT);
+            on_db!(&self.db, pool => sqlx::query("update jobs set payload = $2 where id = $1")
                 .bind(id)
                 .bind(&resealed)
                 .execute(pool)

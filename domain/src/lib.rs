@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod landlord;
 pub mod mail;
 pub mod slug;
 pub mod tenancy;
+pub mod turnstile;
 pub mod workspace;
 
 pub use config::StorageConfig;

@@ -27,10 +27,41 @@ pub struct Email {
     pub in_reply_to: Option<String>,
 }
 
-/// Queues a message in the transaction of the change that causes it.
-pub async fn queue(tx: &mut Tx, email: &Email, workspace_id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
-    let payload = serde_json::to_string(email).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-    jobs::enqueue(tx, JOB_KIND, &payload, workspace_id, now).await
+impl Email {
+    /// A message with a plain-text and an HTML part, outside any thread.
+    pub fn new(to: impl Into<String>, subject: impl Into<String>, text: String, html: String) -> Email {
+        Email {
+            to: to.into(),
+            subject: subject.into(),
+            text,
+            html: Some(html),
+            message_id: None,
+            in_reply_to: None,
+        }
+    }
+}
+
+/// What a queued message is sealed for: messages carry sign-in links and codes, so the job table holds
+/// them encrypted, and a copy of the database does not reveal them.
+pub(crate) const PAYLOAD_CONTEXT: &str = "ferrodesk queued email v1";
+
+/// Queues a message in the transaction of the change that causes it, sealed under the master key.
+pub async fn queue(
+    landlord: &Landlord,
+    tx: &mut Tx,
+    email: &Email,
+    workspace_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let payload = serde_json::to_vec(email).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+    let sealed = landlord.keys().seal(&payload, PAYLOAD_CONTEXT);
+    jobs::enqueue(tx, JOB_KIND, &sealed, workspace_id, now).await
+}
+
+/// Opens a queued message's payload.
+pub fn open_payload(landlord: &Landlord, payload: &str) -> Result<Email> {
+    let plain = landlord.keys().open(payload, PAYLOAD_CONTEXT)?;
+    serde_json::from_slice(&plain).map_err(|e| crate::Error::Invalid(e.to_string()))
 }
 
 #[derive(Clone)]
@@ -122,7 +153,7 @@ fn build(from: &Mailbox, email: &Email) -> std::result::Result<Message, String> 
 pub async fn deliver_due(landlord: &Landlord, mailer: &Mailer, now: DateTime<Utc>) -> Result<usize> {
     let mut delivered = 0;
     while let Some(job) = jobs::claim(landlord, JOB_KIND, now).await? {
-        let email: Email = match serde_json::from_str(&job.payload) {
+        let email: Email = match open_payload(landlord, &job.payload) {
             Ok(email) => email,
             Err(error) => {
                 tracing::error!(job = job.id, %error, "dropping an email job that cannot be read");

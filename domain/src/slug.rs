@@ -71,6 +71,35 @@ impl Slug {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An address made from an organization's name, for when the person signing up leaves it empty:
+    /// ASCII letters and digits kept, everything else a single hyphen ("Café Noir, Inc." → "caf-noir-inc").
+    pub fn suggest(name: &str) -> String {
+        let mut slug = String::new();
+        for c in name.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                slug.push(c);
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let mut slug = slug.trim_end_matches('-').to_owned();
+        slug.truncate(40);
+        slug.trim_end_matches('-').to_owned()
+    }
+}
+
+#[cfg(test)]
+mod suggest_tests {
+    use super::Slug;
+
+    #[test]
+    fn a_name_becomes_a_valid_address() {
+        assert_eq!(Slug::suggest("Café Noir, Inc."), "caf-noir-inc");
+        assert_eq!(Slug::suggest("  ACME  "), "acme");
+        assert!(Slug::parse(&Slug::suggest(&"Very long name ".repeat(10))).is_ok());
+        assert_eq!(Slug::suggest("日本"), "");
+    }
 }
 
 impl fmt::Display for Slug {

@@ -19,7 +19,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     if !data_dir.is_ok_and(|meta| meta.is_dir()) {
         return not_ready("data directory is missing");
     }
-    if let Err(error) = state.tenants.landlord().db().ping().await {
+    if let Err(error) = state.services.landlord().db().ping().await {
         tracing::error!(%error, "the landlord database does not answer");
         return not_ready("the database does not answer");
     }

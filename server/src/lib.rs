@@ -2,13 +2,11 @@
 #![forbid(unsafe_code)]
 
 pub mod assets;
-pub mod client_ip;
 pub mod health;
 pub mod middleware;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
-pub mod turnstile;
 
 pub use settings::Settings;
 pub use startup::Application;

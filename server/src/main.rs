@@ -25,6 +25,9 @@ enum Command {
     /// List, create or delete workspaces.
     #[command(subcommand)]
     Workspaces(WorkspacesCommand),
+    /// Suspend or resume a staff account, or end its sessions.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// Re-seal every stored secret under the current master key (with the generated key file: make a new
     /// key first). Run it with the server stopped.
     RotateKey,
@@ -50,6 +53,16 @@ enum WorkspacesCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Stop the account from signing in and end every session it has, at once.
+    Suspend { email: String },
+    /// Let a suspended account sign in again.
+    Resume { email: String },
+    /// End every session of the account (it can sign in again).
+    EndSessions { email: String },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -67,6 +80,7 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(&settings).await,
         Command::Workspaces(command) => workspaces(&settings, command).await,
         Command::RotateKey => rotate_key(&settings).await,
+        Command::Accounts(command) => accounts(&settings, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -150,6 +164,53 @@ async fn workspaces(settings: &Settings, command: WorkspacesCommand) -> Result<(
             }
             router.delete_workspace(ws.id).await.map_err(|e| e.to_string())?;
             println!("deleted workspace {slug}");
+        }
+    }
+    Ok(())
+}
+
+async fn accounts(settings: &Settings, command: AccountsCommand) -> Result<(), String> {
+    use domain::auth::{accounts, sign_ins};
+    let landlord = Landlord::open(settings.storage())
+        .await
+        .map_err(|e| format!("cannot open the landlord: {e}"))?;
+    let (AccountsCommand::Suspend { email }
+    | AccountsCommand::Resume { email }
+    | AccountsCommand::EndSessions { email }) = &command;
+    let account = accounts::by_email(&landlord, email).await.map_err(|e| match e {
+        domain::Error::NotFound => format!("there is no account {email}"),
+        other => other.to_string(),
+    })?;
+    let now = chrono::Utc::now();
+    match command {
+        AccountsCommand::Suspend { .. } => {
+            sign_ins::disable_account(&landlord, account.id, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::warn!(
+                event = "account_suspended",
+                account = account.id,
+                "suspended by an operator"
+            );
+            println!("suspended {}; its sessions have ended", account.email);
+        }
+        AccountsCommand::Resume { .. } => {
+            sign_ins::enable_account(&landlord, account.id, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{} can sign in again", account.email);
+        }
+        AccountsCommand::EndSessions { .. } => {
+            let ended = sign_ins::end_all(&landlord, account.id, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::warn!(
+                event = "sessions_terminated",
+                account = account.id,
+                ended,
+                "sessions ended by an operator"
+            );
+            println!("ended {ended} sessions of {}", account.email);
         }
     }
     Ok(())

@@ -2,12 +2,15 @@
 //! check on every unsafe method.
 
 use crate::startup::AppState;
+use axum::extract::ConnectInfo;
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use domain::client_ip::{ClientIp, client_ip};
+use std::net::SocketAddr;
 use url::Url;
 
 /// For responses that are not pages (JSON, files, errors from layers): nothing may load from them.
@@ -23,7 +26,10 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Same-origin requests keep their Referer: a form posted without JavaScript is sent back to its page.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    // Pages whose address holds a token set `no-referrer` themselves.
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    }
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     headers.insert(
         "permissions-policy",
@@ -39,6 +45,16 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     response
+}
+
+/// Works out the client's address (the socket's peer, or what a trusted proxy says) and puts it in the
+/// request's extensions for rate limits and logs.
+pub async fn client_address(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let ip = client_ip(peer.ip(), request.headers(), &state.settings.trusted_proxies);
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(request).await
 }
 
 /// Files under `/pkg` carry a content hash in their name when the build hashes them: cache them for a year.

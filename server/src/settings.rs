@@ -11,7 +11,10 @@ use figment::{
 };
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+};
 use url::Url;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -60,6 +63,28 @@ pub struct Settings {
     pub smtp_url: Option<SecretString>,
     /// The sender of every message (`FERRODESK_MAIL_FROM`).
     pub mail_from: String,
+    /// Sign-in, sign-up, link and code requests allowed per client address per minute
+    /// (`FERRODESK_AUTH_REQUESTS_PER_MINUTE`).
+    pub auth_requests_per_minute: usize,
+    /// How often, in milliseconds, the mail worker looks for messages to send (`FERRODESK_MAIL_POLL_MS`).
+    pub mail_poll_ms: u64,
+    /// `production` refuses to start without Turnstile and an https base URL (`FERRODESK_ENVIRONMENT`).
+    pub environment: Environment,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`FERRODESK_TRUSTED_PROXIES`). Empty: the
+    /// socket's peer is the client, and forwarding headers are ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// A sign-in unused for this many seconds ends (`FERRODESK_SESSION_IDLE_SECS`; 8 hours).
+    pub session_idle_secs: u64,
+    /// A sign-in ends this many seconds after it began, however busy (`FERRODESK_SESSION_LIFETIME_SECS`;
+    /// 7 days).
+    pub session_lifetime_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,9 +112,15 @@ impl Default for Settings {
             idle_workspace_secs: storage.idle_workspace_secs,
             turnstile_secret: None,
             turnstile_site_key: None,
-            turnstile_verify_url: crate::turnstile::SITEVERIFY_URL.into(),
+            turnstile_verify_url: domain::turnstile::SITEVERIFY_URL.into(),
             smtp_url: None,
             mail_from: "Ferrodesk <no-reply@localhost>".into(),
+            mail_poll_ms: 2000,
+            auth_requests_per_minute: 30,
+            environment: Environment::Development,
+            trusted_proxies: Vec::new(),
+            session_idle_secs: 8 * 3600,
+            session_lifetime_secs: 7 * 24 * 3600,
         }
     }
 }
@@ -102,6 +133,10 @@ pub enum SettingsError {
     MissingFile(PathBuf),
     #[error("base_url must be an http:// or https:// URL with a host, got {0}")]
     BaseUrl(Url),
+    #[error("in production, {0}")]
+    Production(&'static str),
+    #[error("session_idle_secs and session_lifetime_secs must be at least 60, and idle no longer than the lifetime")]
+    SessionTimes,
 }
 
 impl Settings {
@@ -135,6 +170,12 @@ impl Settings {
                 "turnstile_verify_url",
                 "smtp_url",
                 "mail_from",
+                "mail_poll_ms",
+                "auth_requests_per_minute",
+                "environment",
+                "trusted_proxies",
+                "session_idle_secs",
+                "session_lifetime_secs",
             ]))
             .extract()
             .map_err(Box::new)?;
@@ -162,7 +203,30 @@ impl Settings {
         {
             return Err(SettingsError::BaseUrl(url.clone()));
         }
+        if self.session_idle_secs < 60 || self.session_idle_secs > self.session_lifetime_secs {
+            return Err(SettingsError::SessionTimes);
+        }
+        if self.environment == Environment::Production {
+            if self.turnstile_secret.is_none() || self.turnstile_site_key.is_none() {
+                return Err(SettingsError::Production(
+                    "FERRODESK_TURNSTILE_SECRET and FERRODESK_TURNSTILE_SITE_KEY must be set: public forms need Turnstile",
+                ));
+            }
+            if self.base_url.as_ref().is_none_or(|url| url.scheme() != "https") {
+                return Err(SettingsError::Production(
+                    "FERRODESK_BASE_URL must be an https:// URL: session cookies are Secure and __Host- prefixed",
+                ));
+            }
+        }
         Ok(self)
+    }
+
+    /// How long sign-ins last.
+    pub fn session_policy(&self) -> domain::auth::sign_ins::SessionPolicy {
+        domain::auth::sign_ins::SessionPolicy {
+            idle: chrono::Duration::seconds(self.session_idle_secs as i64),
+            absolute: chrono::Duration::seconds(self.session_lifetime_secs as i64),
+        }
     }
 }
 
@@ -262,6 +326,37 @@ mod tests {
             jail.set_env("FERRODESK_MASTER_KEY", "c2VjcmV0LW1hc3Rlci1rZXk=");
             let settings = Settings::load(None).unwrap();
             assert!(!format!("{settings:?}").contains("c2VjcmV0LW1hc3Rlci1rZXk="));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_turnstile_or_https() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FERRODESK_ENVIRONMENT", "production");
+            jail.set_env("FERRODESK_BASE_URL", "https://help.example.com");
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("TURNSTILE"), "{error}");
+            jail.set_env("FERRODESK_TURNSTILE_SECRET", "0x4AAAAAAAtest");
+            jail.set_env("FERRODESK_TURNSTILE_SITE_KEY", "0x4AAAAAAAsite");
+            assert!(Settings::load(None).is_ok());
+            jail.set_env("FERRODESK_BASE_URL", "http://help.example.com");
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("https"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_and_session_times_are_read_and_checked() {
+        Jail::expect_with(|jail| {
+            jail.set_env("FERRODESK_TRUSTED_PROXIES", "[\"10.0.0.2\", \"::1\"]");
+            jail.set_env("FERRODESK_SESSION_IDLE_SECS", "1800");
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(settings.trusted_proxies.len(), 2);
+            assert_eq!(settings.session_policy().idle, chrono::Duration::minutes(30));
+            jail.set_env("FERRODESK_SESSION_IDLE_SECS", "30");
+            assert!(matches!(Settings::load(None), Err(SettingsError::SessionTimes)));
             Ok(())
         });
     }

@@ -1,12 +1,11 @@
 //! Building the application: settings in, a bound listener and a router out.
 
-use crate::turnstile::Turnstile;
 use crate::{
     assets::{AssetManifest, OUTPUT_NAME},
     health, middleware,
     settings::Settings,
 };
-use app::{App, shell::SiteContext};
+use app::{App, server::Services, shell::SiteContext};
 use axum::{
     Router,
     extract::{FromRef, State},
@@ -14,7 +13,11 @@ use axum::{
     response::IntoResponse,
     routing::get,
 };
-use domain::{Landlord, TenantRouter};
+use domain::turnstile::Turnstile;
+use domain::{
+    Landlord, TenantRouter,
+    auth::limits::{AuthLimits, SlidingWindow},
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use secrecy::ExposeSecret;
@@ -34,6 +37,7 @@ use tower_http::{
     services::ServeDir,
     trace::TraceLayer,
 };
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 /// Everything a handler, a page or a server function may need, cloned cheaply per request.
 #[derive(Clone)]
@@ -47,10 +51,8 @@ pub struct AppState {
     pub https: bool,
     /// Set once shutdown has begun: `/readyz` answers 503 so load balancers stop sending traffic.
     pub draining: Arc<AtomicBool>,
-    /// The landlord and every workspace's database.
-    pub tenants: TenantRouter,
-    /// The check on public forms (sign-up, sign-in, resets, magic links, enquiries).
-    pub turnstile: Turnstile,
+    /// The landlord and every workspace's database, Turnstile, the auth limits: what server functions use.
+    pub services: Services,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -112,7 +114,12 @@ impl Application {
         if settings.smtp_url.is_none() {
             tracing::info!(dir = %settings.data_dir.join("mail").display(), "no SMTP server configured: mail is written as .eml files");
         }
-        domain::mail::spawn_worker(landlord.clone(), mailer, std::time::Duration::from_secs(2));
+        domain::mail::spawn_worker(
+            landlord.clone(),
+            mailer,
+            std::time::Duration::from_millis(settings.mail_poll_ms.max(10)),
+        );
+        spawn_housekeeping(landlord.clone(), settings.session_policy());
         let tenants = TenantRouter::new(landlord)?;
         let listener = TcpListener::bind(settings.addr)
             .await
@@ -131,6 +138,23 @@ impl Application {
             .build();
         let https = settings.base_url.as_ref().is_some_and(|url| url.scheme() == "https");
         let origins = middleware::allowed_origins(settings.base_url.as_ref(), local_addr.port());
+        let base_url = match &settings.base_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{local_addr}"),
+        };
+        let services = Services {
+            tenants,
+            turnstile,
+            limits: Arc::new(AuthLimits {
+                requests_per_ip: SlidingWindow::new(
+                    settings.auth_requests_per_minute.max(1),
+                    chrono::Duration::minutes(1),
+                ),
+                ..AuthLimits::default()
+            }),
+            base_url,
+            session_policy: settings.session_policy(),
+        };
         let state = AppState {
             settings: Arc::new(settings),
             leptos_options,
@@ -138,8 +162,7 @@ impl Application {
             origins: Arc::new(origins),
             https,
             draining: Arc::new(AtomicBool::new(false)),
-            tenants,
-            turnstile,
+            services,
         };
         let draining = state.draining.clone();
         let router = router(state);
@@ -176,8 +199,19 @@ fn router(state: AppState) -> Router {
     let site = SiteContext {
         secure_cookies: state.https,
         stylesheet: state.assets.stylesheet(),
+        turnstile_site_key: state
+            .services
+            .turnstile
+            .enabled()
+            .then(|| state.settings.turnstile_site_key.clone())
+            .flatten(),
     };
-    let context = move || provide_context(site.clone());
+    let services = state.services.clone();
+    let context = move || {
+        provide_context(site.clone());
+        provide_context(services.clone());
+    };
+    let sessions = session_layer(&state);
     let routes = generate_route_list(App);
     let pkg_dir = state.settings.site_root.join("pkg");
     let request_id = HeaderName::from_static("x-request-id");
@@ -202,6 +236,7 @@ fn router(state: AppState) -> Router {
             context,
             app::shell::shell,
         ))
+        .layer(sessions)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
@@ -227,6 +262,10 @@ fn router(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
+                    middleware::client_address,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
                     middleware::reject_cross_site,
                 )),
         )
@@ -249,4 +288,36 @@ async fn service_worker(State(state): State<AppState>) -> impl IntoResponse {
         ],
         state.assets.service_worker(),
     )
+}
+
+/// The cookie session, stored in the landlord: one cookie, HttpOnly, SameSite=Lax, Path=/; over https it is
+/// `Secure` and named `__Host-ferrodesk` (so no subdomain can set or shadow it). A session that is not
+/// signed in (waiting for its emailed code) lives 15 minutes unused; signing in sets the cookie to end
+/// with the sign-in's absolute lifetime.
+fn session_layer(state: &AppState) -> SessionManagerLayer<domain::landlord::SessionStore> {
+    let name = if state.https { "__Host-ferrodesk" } else { "ferrodesk" };
+    SessionManagerLayer::new(state.services.landlord().session_store())
+        .with_name(name)
+        .with_http_only(true)
+        .with_secure(state.https)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(
+            15,
+        )))
+}
+
+/// Every ten minutes: delete ended sign-ins and expired cookie sessions.
+fn spawn_housekeeping(landlord: Arc<Landlord>, policy: domain::auth::sign_ins::SessionPolicy) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match domain::auth::sign_ins::purge_expired(&landlord, policy, chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "ended sign-ins removed"),
+                Err(error) => tracing::warn!(%error, "could not remove ended sign-ins"),
+            }
+        }
+    });
 }

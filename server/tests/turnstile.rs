@@ -2,9 +2,9 @@
 //! test secrets, plus the failures the network can add (5xx, slowness, a body that is not JSON).
 
 use axum::{Form, Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::post};
+use domain::turnstile::{Turnstile, TurnstileError};
 use secrecy::SecretString;
 use serde_json::json;
-use server::turnstile::{Turnstile, TurnstileError};
 use std::{
     collections::HashMap,
     net::IpAddr,

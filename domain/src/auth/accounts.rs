@@ -248,3 +248,59 @@ pub async fn role_in(landlord: &Landlord, account_id: i64, workspace: WorkspaceI
     .await)?;
     Ok(role.as_deref().and_then(Role::parse))
 }
+
+/// A workspace the person belongs to, with their role there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MembershipOf {
+    pub workspace_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub role: Role,
+    pub require_sign_in_code: bool,
+}
+
+/// The active workspaces the person belongs to, by name.
+pub async fn memberships(landlord: &Landlord, account_id: i64) -> Result<Vec<MembershipOf>> {
+    let rows: Vec<(i64, String, String, String, bool)> = on_db!(landlord.db(), pool => sqlx::query_as(
+        "select w.id, w.slug, w.name, m.role, w.require_sign_in_code from memberships m
+         join workspaces w on w.id = m.workspace_id
+         where m.account_id = $1 and w.status = 'active' order by w.name, w.id",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(workspace_id, slug, name, role, require_sign_in_code)| {
+            Some(MembershipOf {
+                workspace_id,
+                slug,
+                name,
+                role: Role::parse(&role)?,
+                require_sign_in_code,
+            })
+        })
+        .collect())
+}
+
+/// Whether any workspace the person belongs to asks its staff for an emailed code at sign-in.
+pub async fn requires_sign_in_code(landlord: &Landlord, account_id: i64) -> Result<bool> {
+    Ok(memberships(landlord, account_id)
+        .await?
+        .iter()
+        .any(|m| m.require_sign_in_code))
+}
+
+/// Turns the emailed second step on or off for a workspace's staff.
+pub async fn set_require_sign_in_code(landlord: &Landlord, workspace: WorkspaceId, required: bool) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query(
+        "update workspaces set require_sign_in_code = $2, updated_at = $3 where id = $1",
+    )
+    .bind(workspace.get())
+    .bind(required)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}

@@ -91,6 +91,8 @@ pub struct AuthLimits {
     pub failures_per_account: SlidingWindow,
     /// Auth requests per client address: 30 a minute.
     pub requests_per_ip: SlidingWindow,
+    /// Messages (links, codes) asked for per email address: 5 an hour, so nobody can flood an inbox.
+    pub mails_per_address: SlidingWindow,
 }
 
 impl Default for AuthLimits {
@@ -98,6 +100,7 @@ impl Default for AuthLimits {
         AuthLimits {
             failures_per_account: SlidingWindow::new(100, Duration::hours(1)),
             requests_per_ip: SlidingWindow::new(30, Duration::minutes(1)),
+            mails_per_address: SlidingWindow::new(5, Duration::hours(1)),
         }
     }
 }

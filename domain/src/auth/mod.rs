@@ -5,5 +5,6 @@ pub mod limits;
 pub mod password;
 pub mod recovery;
 pub mod registration;
+pub mod sign_ins;
 pub mod team;
 pub mod tokens;

@@ -19,17 +19,15 @@ use secrecy::{ExposeSecret, SecretString};
 /// Mails a sign-in link if `email` has an active account, otherwise a "no active account" notice; the
 /// same rows are written either way.
 pub async fn request_magic_link(landlord: &Landlord, email: &str, base_url: &str, now: DateTime<Utc>) -> Result<()> {
-    request(landlord, email, Purpose::MagicLink, base_url, "signin/link", now, |link, account| mail::Email {
-        to: account.email.clone(),
-        subject: "Your Ferrodesk sign-in link".into(),
-        text: format!("Sign in to Ferrodesk within 10 minutes: {link}\n\nIf you did not ask for this, ignore this message.\n"),
-        html: Some(format!(
+    request(landlord, email, Purpose::MagicLink, base_url, "signin/link", now, |link, account| mail::Email::new(
+account.email.clone(),
+"Your Ferrodesk sign-in link",
+format!("Sign in to Ferrodesk within 10 minutes: {link}\n\nIf you did not ask for this, ignore this message.\n"),
+format!(
             "<p><a href=\"{}\">Sign in to Ferrodesk</a> within 10 minutes.</p><p>If you did not ask for this, ignore this message.</p>",
             escape_html(link)
-        )),
-        message_id: None,
-        in_reply_to: None,
-    })
+        ),
+))
     .await
 }
 
@@ -41,17 +39,15 @@ pub async fn request_password_reset(
     base_url: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    request(landlord, email, Purpose::PasswordReset, base_url, "password/reset", now, |link, account| mail::Email {
-        to: account.email.clone(),
-        subject: "Reset your Ferrodesk password".into(),
-        text: format!("Choose a new password within 10 minutes: {link}\n\nIf you did not ask for this, ignore this message; your password is unchanged.\n"),
-        html: Some(format!(
+    request(landlord, email, Purpose::PasswordReset, base_url, "password/reset", now, |link, account| mail::Email::new(
+account.email.clone(),
+"Reset your Ferrodesk password",
+format!("Choose a new password within 10 minutes: {link}\n\nIf you did not ask for this, ignore this message; your password is unchanged.\n"),
+format!(
             "<p><a href=\"{}\">Choose a new password</a> within 10 minutes.</p><p>If you did not ask for this, ignore this message; your password is unchanged.</p>",
             escape_html(link)
-        )),
-        message_id: None,
-        in_reply_to: None,
-    })
+        ),
+))
     .await
 }
 
@@ -80,26 +76,24 @@ async fn request(
         Some(account) => message(&format!("{base_url}/{path}/{}", token.expose_secret()), account),
         None => no_account_notice(&email, base_url),
     };
-    mail::queue(&mut tx, &mail, None, now).await?;
+    mail::queue(landlord, &mut tx, &mail, None, now).await?;
     tx.commit().await?;
     Ok(())
 }
 
 fn no_account_notice(email: &str, base_url: &str) -> mail::Email {
     let signup = format!("{base_url}/signup");
-    mail::Email {
-        to: email.to_owned(),
-        subject: "About your Ferrodesk request".into(),
-        text: format!(
+    mail::Email::new(
+        email.to_owned(),
+        "About your Ferrodesk request",
+        format!(
             "Someone asked Ferrodesk for a sign-in or password link for this address, but no active account uses it.\n\nIf it was you, you can sign up at {signup}. Otherwise, ignore this message.\n"
         ),
-        html: Some(format!(
+        format!(
             "<p>Someone asked Ferrodesk for a sign-in or password link for this address, but no active account uses it.</p><p>If it was you, you can <a href=\"{}\">sign up</a>. Otherwise, ignore this message.</p>",
             escape_html(&signup)
-        )),
-        message_id: None,
-        in_reply_to: None,
-    }
+        ),
+    )
 }
 
 /// Redeems a sign-in link: the account it was for, if the link is live and the account active.
@@ -155,4 +149,34 @@ pub async fn reset_password(
     .map_err(Error::from)?;
     tx.commit().await.map_err(Error::from)?;
     Ok(account)
+}
+
+/// Mails a 6-digit code for the second sign-in step; a new code voids the previous one.
+pub async fn send_sign_in_code(landlord: &Landlord, account: &Account, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = landlord.db().begin().await?;
+    let code = tokens::issue_code_in(landlord, &mut tx, Purpose::SignInCode, account.id, now).await?;
+    let code = code.expose_secret();
+    let message = mail::Email::new(
+        account.email.clone(),
+        format!("Your Ferrodesk sign-in code: {code}"),
+        format!(
+            "Your sign-in code is {code}. It works once, for 10 minutes.\n\nIf you did not try to sign in, change your password.\n"
+        ),
+        format!(
+            "<p>Your sign-in code is <strong>{code}</strong>. It works once, for 10 minutes.</p><p>If you did not try to sign in, change your password.</p>"
+        ),
+    );
+    mail::queue(landlord, &mut tx, &message, None, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a sign-in code for the account.
+pub async fn check_sign_in_code(
+    landlord: &Landlord,
+    account_id: i64,
+    code: &SecretString,
+    now: DateTime<Utc>,
+) -> Result<tokens::CodeCheck> {
+    tokens::check_code(landlord, Purpose::SignInCode, account_id, code, now).await
 }

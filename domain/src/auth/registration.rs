@@ -103,10 +103,33 @@ async fn finish(
     accounts::set_membership_in(&mut tx, account.id, workspace.id, Role::Owner).await?;
     let code = tokens::issue_code_in(landlord, &mut tx, Purpose::EmailVerification, account.id, now).await?;
     let url = format!("{}/w/{}", base_url.trim_end_matches('/'), workspace.slug);
-    mail::queue(&mut tx, &welcome(&account, workspace, &url), None, now).await?;
-    mail::queue(&mut tx, &verification(&account, code.expose_secret()), None, now).await?;
+    mail::queue(landlord, &mut tx, &welcome(&account, workspace, &url), None, now).await?;
+    mail::queue(
+        landlord,
+        &mut tx,
+        &verification(&account, code.expose_secret()),
+        None,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(account)
+}
+
+/// Mails a new verification code (the previous one stops working).
+pub async fn resend_verification(landlord: &Landlord, account: &Account, now: DateTime<Utc>) -> crate::Result<()> {
+    let mut tx = landlord.db().begin().await?;
+    let code = tokens::issue_code_in(landlord, &mut tx, Purpose::EmailVerification, account.id, now).await?;
+    mail::queue(
+        landlord,
+        &mut tx,
+        &verification(account, code.expose_secret()),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Marks the address verified when the code is right.
@@ -124,35 +147,29 @@ pub async fn verify_email(
 }
 
 fn welcome(account: &Account, workspace: &Workspace, url: &str) -> Email {
-    Email {
-        to: account.email.clone(),
-        subject: format!("Welcome to Ferrodesk, {}", account.name),
-        text: format!(
+    Email::new(
+        account.email.clone(),
+        format!("Welcome to Ferrodesk, {}", account.name),
+        format!(
             "Hello {},\n\nyour workspace {} is ready at {url}\n\nEach organization on Ferrodesk has a database of its own.\n",
             account.name, workspace.name
         ),
-        html: Some(format!(
+        format!(
             "<p>Hello {},</p><p>your workspace <strong>{}</strong> is ready at <a href=\"{url}\">{url}</a>.</p>",
             escape_html(&account.name),
             escape_html(&workspace.name),
             url = escape_html(url)
-        )),
-        message_id: None,
-        in_reply_to: None,
-    }
+        ),
+    )
 }
 
 fn verification(account: &Account, code: &str) -> Email {
-    Email {
-        to: account.email.clone(),
-        subject: "Your Ferrodesk verification code".into(),
-        text: format!("Your code is {code}. It works once, for 10 minutes.\n"),
-        html: Some(format!(
-            "<p>Your code is <strong>{code}</strong>. It works once, for 10 minutes.</p>"
-        )),
-        message_id: None,
-        in_reply_to: None,
-    }
+    Email::new(
+        account.email.clone(),
+        "Your Ferrodesk verification code",
+        format!("Your code is {code}. It works once, for 10 minutes.\n"),
+        format!("<p>Your code is <strong>{code}</strong>. It works once, for 10 minutes.</p>"),
+    )
 }
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -101,26 +101,24 @@ pub async fn invite(
         base_url.trim_end_matches('/'),
         token.expose_secret()
     );
-    let message = mail::Email {
-        to: email.clone(),
-        subject: format!("{} invited you to {} on Ferrodesk", actor.name, workspace.name),
-        text: format!(
+    let message = mail::Email::new(
+        email.clone(),
+        format!("{} invited you to {} on Ferrodesk", actor.name, workspace.name),
+        format!(
             "{} invited you to join {} as {}.\n\nAccept within 10 minutes: {link}\n",
             actor.name,
             workspace.name,
             role.as_str()
         ),
-        html: Some(format!(
+        format!(
             "<p>{} invited you to join <strong>{}</strong> as {}.</p><p><a href=\"{}\">Accept the invitation</a> within 10 minutes.</p>",
             escape_html(&actor.name),
             escape_html(&workspace.name),
             role.as_str(),
             escape_html(&link)
-        )),
-        message_id: None,
-        in_reply_to: None,
-    };
-    mail::queue(&mut tx, &message, Some(workspace.id.get()), now).await?;
+        ),
+    );
+    mail::queue(landlord, &mut tx, &message, Some(workspace.id.get()), now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,4 +1,7 @@
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::{
+    helpers::{TestEnv, queued_emails},
+    on_both_backends,
+};
 use chrono::{Duration, Utc};
 use domain::{
     Error,
@@ -20,6 +23,7 @@ on_both_backends!(
     five_wrong_guesses_void_a_code,
     accounts_authenticate_without_telling_unknown_emails_from_wrong_passwords,
     memberships_give_a_role_per_workspace,
+    mailed_links_and_codes_are_not_readable_from_a_database_dump,
 );
 
 fn secret(s: &str) -> SecretString {
@@ -342,4 +346,43 @@ async fn memberships_give_a_role_per_workspace(env: TestEnv) {
     );
     let other = account(&env, "bob@example.com").await;
     assert_eq!(accounts::role_in(landlord, other, acme.id).await.unwrap(), None);
+}
+
+/// Every text column of the tables that see links and codes pass by, as a dump would show them.
+async fn full_dump(env: &TestEnv) -> String {
+    let mut dump = String::new();
+    for sql in [
+        "select purpose || ' ' || token_hash || ' ' || coalesce(email, '') || ' ' || coalesce(payload, '') from one_time_tokens",
+        "select kind || ' ' || payload || ' ' || coalesce(last_error, '') from jobs",
+        "select email || ' ' || name || ' ' || coalesce(password_hash, '') from accounts",
+    ] {
+        let rows: Vec<String> =
+            on_db!(env.router.landlord().db(), pool => sqlx::query_scalar(sql).fetch_all(pool).await).unwrap();
+        dump.push_str(&rows.join("\n"));
+    }
+    dump
+}
+
+async fn mailed_links_and_codes_are_not_readable_from_a_database_dump(env: TestEnv) {
+    use domain::auth::recovery;
+    let landlord = env.router.landlord();
+    account(&env, "ada@example.com").await;
+    let ada = accounts::by_email(landlord, "ada@example.com").await.unwrap();
+    recovery::request_magic_link(landlord, "ada@example.com", "https://help.example.test", Utc::now())
+        .await
+        .unwrap();
+    recovery::send_sign_in_code(landlord, &ada, Utc::now()).await.unwrap();
+    let mails = queued_emails(&env).await;
+    let link = mails[0]
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/signin/link/"))
+        .unwrap();
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let code: String = mails[1].subject.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6);
+    let dump = full_dump(&env).await;
+    assert!(!dump.contains(&token), "the link is not in the database");
+    assert!(!dump.contains(&code), "the code is not in the database");
+    assert!(!dump.contains("Sign in to Ferrodesk"), "queued messages are sealed");
 }

@@ -97,5 +97,8 @@ pub async fn queued_emails(env: &TestEnv) -> Vec<domain::mail::Email> {
     .fetch_all(pool)
     .await)
     .unwrap();
-    payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect()
+    payloads
+        .iter()
+        .map(|p| domain::mail::open_payload(env.router.landlord(), p).unwrap())
+        .collect()
 }

@@ -32,7 +32,7 @@ async fn queue(env: &TestEnv, emails: impl IntoIterator<Item = Email>) {
     let landlord = env.router.landlord();
     let mut tx = landlord.db().begin().await.unwrap();
     for email in emails {
-        mail::queue(&mut tx, &email, None, Utc::now()).await.unwrap();
+        mail::queue(landlord, &mut tx, &email, None, Utc::now()).await.unwrap();
     }
     tx.commit().await.unwrap();
 }
@@ -55,7 +55,9 @@ fn subjects(inbox: &smtp_sink::Inbox) -> Vec<String> {
 async fn a_queued_message_commits_or_rolls_back_with_its_transaction(env: TestEnv) {
     let landlord = env.router.landlord();
     let mut tx = landlord.db().begin().await.unwrap();
-    mail::queue(&mut tx, &email(1), None, Utc::now()).await.unwrap();
+    mail::queue(landlord, &mut tx, &email(1), None, Utc::now())
+        .await
+        .unwrap();
     drop(tx);
     assert_eq!(
         jobs::pending(landlord, mail::JOB_KIND).await.unwrap(),

@@ -11,4 +11,5 @@ mod mail;
 mod recovery;
 mod registration;
 mod router;
+mod sessions;
 mod team;

@@ -6,10 +6,19 @@ use std::path::Path;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+#[path = "../../../domain/tests/support/pg_scratch.rs"]
+mod pg_scratch;
+use pg_scratch::PgScratch;
+
 pub struct TestApp {
     pub address: String,
+    /// The origin browsers send: the base URL's when one is configured, else `address`.
+    pub origin: String,
+    pub settings: Settings,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
+    /// The landlord and workspace databases on PostgreSQL, dropped with the app.
+    _postgres: Option<PgScratch>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<Result<(), server::startup::StartupError>>>,
 }
@@ -19,6 +28,61 @@ pub struct TestApp {
 pub struct TestOptions {
     pub base_url: Option<&'static str>,
     pub hashed_assets: bool,
+    /// Store everything on the PostgreSQL server at `TEST_DATABASE_URL` instead of SQLite files.
+    pub postgres: bool,
+    /// Turn Turnstile on with this secret, verified against this siteverify URL.
+    pub turnstile: Option<(String, String)>,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// Which storage a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests use; `None` skips PostgreSQL runs, unless CI requires them.
+pub fn postgres_url() -> Option<String> {
+    let url =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    Some(url)
+}
+
+/// Whether PostgreSQL answers. When CI sets `FERRODESK_REQUIRE_POSTGRES=1`, an absent server fails the
+/// test instead of skipping it.
+pub async fn postgres_available() -> bool {
+    let url = postgres_url().unwrap();
+    let up = tokio::time::timeout(std::time::Duration::from_secs(3), sqlx::PgPool::connect(&url))
+        .await
+        .is_ok_and(|pool| pool.is_ok());
+    if !up {
+        assert!(
+            std::env::var("FERRODESK_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "PostgreSQL is required (FERRODESK_REQUIRE_POSTGRES=1) but does not answer at {url}"
+        );
+        eprintln!("PostgreSQL does not answer at {url}: skipping the PostgreSQL run");
+    }
+    up
+}
+
+/// A test body run once on SQLite and once on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if $crate::helpers::postgres_available().await {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            })*
+        }
+    };
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -30,12 +94,31 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
     let site_root = data_dir.path().join("site");
     write_site(&site_root, options.hashed_assets);
 
-    let settings = Settings {
+    let mut settings = Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.path().join("data"),
         base_url: options.base_url.map(|url| url.parse().unwrap()),
         site_root,
+        mail_poll_ms: 50,
+        trusted_proxies: options.trusted_proxies,
         ..Settings::default()
+    };
+    if let Some((secret, url)) = options.turnstile {
+        settings.turnstile_secret = Some(secret.into());
+        settings.turnstile_site_key = Some("1x00000000000000000000AA".into());
+        settings.turnstile_verify_url = url;
+    }
+    let postgres = if options.postgres {
+        let admin_url = postgres_url().unwrap();
+        let (storage, scratch) = PgScratch::create(&admin_url, &settings.data_dir, settings.storage())
+            .await
+            .expect("PostgreSQL answers at TEST_DATABASE_URL (or 127.0.0.1:5432)");
+        settings.database_url = storage.database_url;
+        settings.tenant_servers = storage.tenant_servers;
+        settings.name_prefix = storage.name_prefix;
+        Some(scratch)
+    } else {
+        None
     };
     let assets = AssetManifest {
         hashes: options.hashed_assets.then(|| Hashes {
@@ -44,6 +127,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             css: "css1".into(),
         }),
     };
+    let kept_settings = settings.clone();
     let application = Application::build_with_assets(settings, assets)
         .await
         .expect("the app builds");
@@ -57,10 +141,17 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let origin = options
+        .base_url
+        .map(|url| url.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| address.clone());
     TestApp {
+        origin,
+        settings: kept_settings,
         address,
         client,
         data_dir,
+        _postgres: postgres,
         shutdown: Some(tx),
         server: Some(server),
     }
@@ -116,4 +207,176 @@ impl TestApp {
 /// The value of a response header, or "" when it is absent.
 pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
     response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+impl TestApp {
+    /// Calls a server function the way the hydrated app does (a same-origin form post that does not ask
+    /// for HTML), with the session cookie if given.
+    pub async fn call(&self, function: &str, form: &[(&str, &str)], cookie: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/{function}")))
+            .header("origin", &self.origin)
+            .header("sec-fetch-site", "same-origin")
+            .form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("request succeeds")
+    }
+
+    /// As [`TestApp::call`], as a browser without JavaScript posts a form: it asks for HTML and says
+    /// which page it came from.
+    pub async fn post_page(
+        &self,
+        function: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        from: &str,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/{function}")))
+            .header("origin", &self.origin)
+            .header("sec-fetch-site", "same-origin")
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", self.url(from))
+            .form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("request succeeds")
+    }
+
+    /// Every message written to the mail directory for `to` whose subject contains `about`, oldest first,
+    /// once there are at least `count`.
+    pub async fn emails_to(&self, to: &str, about: &str, count: usize) -> Vec<Email> {
+        let dir = self.data_dir.path().join("data").join("mail");
+        for _ in 0..200 {
+            let mut found: Vec<(std::time::SystemTime, Email)> = std::fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|entry| {
+                    let modified = entry.metadata().ok()?.modified().ok()?;
+                    let raw = std::fs::read_to_string(entry.path()).ok()?;
+                    let email = Email::parse(&raw);
+                    (email.to.contains(to) && email.subject.contains(about)).then_some((modified, email))
+                })
+                .collect();
+            if found.len() >= count {
+                found.sort_by_key(|(modified, _)| *modified);
+                return found.into_iter().map(|(_, email)| email).collect();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("fewer than {count} messages to {to} about {about:?} arrived within 10 s");
+    }
+
+    /// The newest message to `to` about `about`, waiting for the `count`th.
+    pub async fn email(&self, to: &str, about: &str, count: usize) -> Email {
+        self.emails_to(to, about, count).await.pop().unwrap()
+    }
+}
+
+/// A message as written to the mail directory: the headers we need and the plain-text part, decoded.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub raw: String,
+}
+
+impl Email {
+    fn parse(raw: &str) -> Email {
+        let header = |name: &str| {
+            raw.lines()
+                .find_map(|line| line.strip_prefix(name))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        Email {
+            to: header("To:"),
+            subject: header("Subject:"),
+            text: decode_quoted_printable(raw),
+            raw: raw.to_owned(),
+        }
+    }
+
+    /// The first link in the message that starts with `prefix` (for example `http://…/signin/link/`).
+    pub fn link(&self, prefix: &str) -> String {
+        let start = self
+            .text
+            .find(prefix)
+            .unwrap_or_else(|| panic!("no {prefix} link in {}", self.text));
+        self.text[start..]
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The 6-digit code in the message.
+    pub fn code(&self) -> String {
+        let bytes = self.subject.clone() + " " + &self.text;
+        bytes
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|run| run.len() == 6)
+            .unwrap_or_else(|| panic!("no code in {}", self.text))
+            .to_owned()
+    }
+}
+
+/// Undoes quoted-printable (soft line breaks and `=XX`), which mail uses for long lines.
+fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'=' && i + 2 < bytes.len())
+            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok())
+            .flatten()
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        if let Some(byte) = hex {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The session cookie a response sets: (name, value, the whole `Set-Cookie` line).
+pub fn session_cookie(response: &reqwest::Response) -> Option<(String, String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|line| line.starts_with("ferrodesk=") || line.starts_with("__Host-ferrodesk="))
+        .map(|line| {
+            let pair = line.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            (name.to_owned(), value.to_owned(), line.to_owned())
+        })
+}
+
+/// The `Cookie` header that sends a session cookie back.
+pub fn cookie_of(response: &reqwest::Response) -> String {
+    let (name, value, _) = session_cookie(response).expect("the response sets the session cookie");
+    format!("{name}={value}")
+}
+
+impl TestApp {
+    /// The landlord, opened a second time beside the server (as an operator's CLI would).
+    pub async fn landlord(&self) -> domain::Landlord {
+        domain::Landlord::open(self.settings.storage())
+            .await
+            .expect("the landlord opens")
+    }
 }

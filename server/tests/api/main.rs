@@ -1,8 +1,10 @@
 //! Integration tests: each test starts a real server on a free port with a fresh data directory.
 
 mod assets;
+mod auth;
 mod health;
 mod helpers;
 mod pages;
 mod security;
 mod theme;
+mod turnstile_double;

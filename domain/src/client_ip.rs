@@ -5,8 +5,12 @@
 //! client. Anyone else's `X-Forwarded-For` (or `CF-Connecting-IP`, `X-Real-IP`) is ignored: a client cannot
 //! pick its own address and escape its limit.
 
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use std::net::IpAddr;
+
+/// The client's address as the server worked it out, put in each request's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
 
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
     if !trusted_proxies.contains(&peer) {
@@ -29,7 +33,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -1,0 +1,4 @@
+//! Accounts and sign-in.
+
+pub mod api;
+pub mod pages;

@@ -1,0 +1,112 @@
+//! Form parts shared by every page: a labelled input with its error beside it, the form-wide error, and the
+//! Turnstile widget. They read the error of the page's action, which exists with and without JavaScript
+//! (without it, Leptos brings a failed post's error back in the URL).
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The last error of an action, if its last result was one.
+pub fn error_of<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    T: Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// A labelled input. Its error (if the last submission had one for it) is shown under it and announced to
+/// screen readers; what was typed comes back after a failed plain post, except for secrets.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    error: Signal<Option<AppError>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(default = true)] required: bool,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let secret = matches!(kind, "password") || name == "code";
+    let message = move || error.get().and_then(|e| e.for_field(name));
+    let kept = move || {
+        if secret {
+            None
+        } else {
+            error.get().and_then(|e| e.value(name)).or_else(|| value.clone())
+        }
+    };
+    let described = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                inputmode=inputmode
+                required=required
+                value=kept
+                aria-invalid=move || message().is_some().then_some("true")
+                aria-describedby=described
+            />
+            {move || message().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
+        </div>
+    }
+}
+
+/// The error that is about the form as a whole (wrong password, too many attempts, …).
+#[component]
+pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|error| {
+            // Turnstile's message has no input of its own to sit beside.
+            let message = error.for_form().or_else(|| error.for_field("turnstile"));
+            message.map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+        })
+    }
+}
+
+/// Turnstile's site key: from the server's settings while rendering, from the page's `<meta>` in the browser.
+pub fn turnstile_site_key() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::shell::SiteContext>().and_then(|site| site.turnstile_site_key)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .query_selector("meta[name=turnstile-site-key]")
+            .ok()
+            .flatten()
+            .and_then(|meta| meta.get_attribute("content"))
+    }
+}
+
+/// Cloudflare's widget; its script (loaded by the page head when a site key is set) puts the token into the
+/// form as `turnstile`. Nothing when Turnstile is off.
+#[component]
+pub fn TurnstileWidget() -> impl IntoView {
+    turnstile_site_key().map(|key| {
+        view! { <div class="cf-turnstile" data-sitekey=key data-response-field-name="turnstile"></div> }
+    })
+}

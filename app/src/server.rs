@@ -1,0 +1,332 @@
+//! What server functions share on the server: the services, the request, the signed-in person, limits.
+
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use domain::{
+    Landlord, TenantRouter,
+    auth::{
+        accounts::{self, Account, MembershipOf, Role},
+        limits::{AuthLimits, Limited, SlidingWindow},
+        sign_ins::{self, Device, SessionPolicy, SignIn},
+    },
+    client_ip::ClientIp,
+    turnstile::Turnstile,
+};
+use http::{HeaderValue, StatusCode, header, request::Parts};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use std::{net::IpAddr, sync::Arc};
+use tower_sessions::{Expiry, Session};
+
+/// The session key holding the id of the `sign_ins` row.
+const SIGN_IN: &str = "sign_in";
+/// The session key holding a password-checked account that still owes its emailed code.
+const PENDING: &str = "pending";
+
+/// The server's parts that server functions use, provided to each request's context.
+#[derive(Clone)]
+pub struct Services {
+    pub tenants: TenantRouter,
+    pub turnstile: Turnstile,
+    pub limits: Arc<AuthLimits>,
+    /// The configured public URL, without a trailing slash: links in emails are built from it, never from
+    /// the request's Host header.
+    pub base_url: String,
+    pub session_policy: SessionPolicy,
+}
+
+impl Services {
+    pub fn landlord(&self) -> &Landlord {
+        self.tenants.landlord()
+    }
+}
+
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| internal("the services are not in the context"))
+}
+
+/// Logs an unexpected failure and gives the person the generic message (the details stay in the log).
+pub fn internal(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "server function failed");
+    reject(AppError::Internal)
+}
+
+/// Maps a domain error: bad input to the form, missing to 404, anything else to a logged 500.
+pub fn from_domain(error: domain::Error) -> AppError {
+    match error {
+        domain::Error::Invalid(message) | domain::Error::Conflict(message) => reject(AppError::form(message)),
+        domain::Error::NotFound => reject(AppError::NotFound),
+        other => internal(other),
+    }
+}
+
+/// The current request's parts.
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+/// The client's address, as the server's middleware worked it out (socket peer or trusted proxy).
+pub fn client_ip() -> Option<IpAddr> {
+    parts().and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0))
+}
+
+fn user_agent() -> Option<String> {
+    parts().and_then(|p| {
+        p.headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })
+}
+
+/// Whether the request is a plain form post from a page without JavaScript.
+pub fn wants_html() -> bool {
+    parts().is_some_and(|p| {
+        p.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// Fails with `error` (see [`reject`]).
+pub fn fail<T>(error: AppError) -> Result<T, AppError> {
+    Err(reject(error))
+}
+
+/// Sets the response status for an error. A plain form post keeps its redirect back to the form (with the
+/// error in the URL, as Leptos does it), so only script clients see the status; both see `Retry-After`.
+pub fn reject(error: AppError) -> AppError {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        if let AppError::Limited { retry_after_secs } = &error {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+        if !wants_html() {
+            response.set_status(match &error {
+                AppError::Form { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+                AppError::Forbidden => StatusCode::FORBIDDEN,
+                AppError::NotFound => StatusCode::NOT_FOUND,
+                AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+                AppError::Request(_) => StatusCode::BAD_REQUEST,
+            });
+        }
+    }
+    error
+}
+
+/// Sends the browser to `path` after the server function (a 302 for plain form posts).
+pub fn redirect(path: &str) {
+    leptos_axum::redirect(path);
+}
+
+/// A local path to go to after signing in: only paths on this site, never `//host` or a scheme.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
+    (local && next.len() <= 500).then(|| next.to_owned())
+}
+
+/// The time now (one place, so handlers agree).
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn limited(limit: Limited, what: &str, key: &str) -> AppError {
+    let retry_after_secs = limit.retry_after.num_seconds().max(1) as u64;
+    tracing::warn!(event = "rate_limited", limit = what, key = ?key, retry_after_secs, "request refused by a rate limit");
+    AppError::Limited { retry_after_secs }
+}
+
+/// Counts one auth request from the client's address; refuses it when the address is over its limit.
+pub fn limit_ip(services: &Services, endpoint: &str) -> Result<(), AppError> {
+    let Some(ip) = client_ip() else {
+        return Ok(());
+    };
+    let key = format!("ip:{ip}");
+    match services.limits.requests_per_ip.hit(&key, now()) {
+        Ok(()) => Ok(()),
+        Err(limit) => fail(limited(limit, endpoint, &key)),
+    }
+}
+
+/// Refuses when `key` (an account or address) has used up `window`; counts nothing.
+pub fn check_limit(window: &SlidingWindow, what: &str, key: &str) -> Result<(), AppError> {
+    match window.check(key, now()) {
+        Ok(()) => Ok(()),
+        Err(limit) => fail(limited(limit, what, key)),
+    }
+}
+
+/// Counts one message asked for by `email`; refuses once the address has had its share this hour.
+pub fn limit_mail(services: &Services, email: &str) -> Result<(), AppError> {
+    let key = format!("mail:{}", email.trim().to_lowercase());
+    match services.limits.mails_per_address.hit(&key, now()) {
+        Ok(()) => Ok(()),
+        Err(limit) => fail(limited(limit, "mails_per_address", &key)),
+    }
+}
+
+/// Verifies the form's Turnstile token (a no-op when Turnstile is off).
+pub async fn turnstile(services: &Services, token: Option<&str>) -> Result<(), AppError> {
+    match services.turnstile.verify(token, client_ip()).await {
+        Ok(()) => Ok(()),
+        Err(error) => fail(AppError::field("turnstile", error.to_string())),
+    }
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| internal(format!("no session layer: {e:?}")))
+}
+
+/// The signed-in person of this request.
+#[derive(Clone, Debug)]
+pub struct Current {
+    pub account: Account,
+    pub sign_in: SignIn,
+}
+
+/// The signed-in person, if any. A session whose sign-in has ended (signed out elsewhere, expired,
+/// account suspended) is emptied.
+pub async fn current() -> Result<Option<Current>, AppError> {
+    let services = services()?;
+    let session = session().await?;
+    let Some(id) = session.get::<String>(SIGN_IN).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    match sign_ins::check(services.landlord(), &id, services.session_policy, now())
+        .await
+        .map_err(from_domain)?
+    {
+        Some((account, sign_in)) => Ok(Some(Current { account, sign_in })),
+        None => {
+            session.flush().await.map_err(internal)?;
+            Ok(None)
+        }
+    }
+}
+
+/// The signed-in person, or 401.
+pub async fn require() -> Result<Current, AppError> {
+    match current().await? {
+        Some(current) => Ok(current),
+        None => fail(AppError::Unauthorized),
+    }
+}
+
+/// The signed-in person and their membership of the workspace `slug`, which must grant at least `needed`.
+/// Not being a member answers 404, exactly as for a workspace that does not exist; the workspace always
+/// comes from the person's own memberships, never from anything else in the request.
+pub async fn require_member(slug: &str, needed: Role) -> Result<(Current, MembershipOf), AppError> {
+    let current = require().await?;
+    let services = services()?;
+    let membership = accounts::memberships(services.landlord(), current.account.id)
+        .await
+        .map_err(from_domain)?
+        .into_iter()
+        .find(|m| m.slug == slug);
+    let Some(membership) = membership else {
+        tracing::warn!(event = "authorization_denied", account = current.account.id, workspace = ?slug, "not a member");
+        return fail(AppError::NotFound);
+    };
+    if rank(membership.role) < rank(needed) {
+        tracing::warn!(event = "authorization_denied", account = current.account.id, workspace = ?slug, role = membership.role.as_str(), needed = needed.as_str(), "role too low");
+        return fail(AppError::Forbidden);
+    }
+    Ok((current, membership))
+}
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Agent => 1,
+        Role::Admin => 2,
+        Role::Owner => 3,
+    }
+}
+
+/// Signs `account` in on this session: a new session id (the old one is deleted, so a planted or
+/// pre-sign-in id is worthless), a `sign_ins` row, and a cookie that lasts no longer than the sign-in.
+pub async fn begin(account: &Account, how: &str) -> Result<(), AppError> {
+    let services = services()?;
+    let session = session().await?;
+    let now = now();
+    let ip = client_ip().map(|ip| ip.to_string());
+    let user_agent = user_agent();
+    let id = sign_ins::start(
+        services.landlord(),
+        account.id,
+        Device {
+            ip: ip.as_deref(),
+            user_agent: user_agent.as_deref(),
+        },
+        now,
+    )
+    .await
+    .map_err(from_domain)?;
+    session.cycle_id().await.map_err(internal)?;
+    session.clear().await;
+    session.insert(SIGN_IN, &id).await.map_err(internal)?;
+    let end = now + services.session_policy.absolute;
+    let end = tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp(end.timestamp()).map_err(internal)?;
+    session.set_expiry(Some(Expiry::AtDateTime(end)));
+    session.save().await.map_err(internal)?;
+    if let Some(session_id) = session.id() {
+        sign_ins::attach_session(services.landlord(), &id, &session_id.to_string())
+            .await
+            .map_err(from_domain)?;
+    }
+    tracing::info!(event = "sign_in_succeeded", account = account.id, method = how, ip = ?ip, "signed in");
+    Ok(())
+}
+
+/// Ends this session's sign-in and deletes the session.
+pub async fn end() -> Result<(), AppError> {
+    let services = services()?;
+    let session = session().await?;
+    if let Some(id) = session.get::<String>(SIGN_IN).await.map_err(internal)? {
+        sign_ins::end(services.landlord(), &id).await.map_err(from_domain)?;
+    }
+    session.flush().await.map_err(internal)?;
+    Ok(())
+}
+
+/// A password-checked account awaiting its emailed code, on this (not yet signed-in) session.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    pub account_id: i64,
+    pub at: DateTime<Utc>,
+    pub next: Option<String>,
+}
+
+pub async fn set_pending(pending: &Pending) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(internal)?;
+    session.clear().await;
+    session.insert(PENDING, pending).await.map_err(internal)
+}
+
+/// The pending second step, if it is younger than a code's lifetime.
+pub async fn pending() -> Result<Option<Pending>, AppError> {
+    let session = session().await?;
+    let pending: Option<Pending> = session.get(PENDING).await.map_err(internal)?;
+    Ok(pending.filter(|p| now() - p.at < domain::auth::tokens::LIFETIME))
+}
+
+/// Where a signed-in person starts: the path they asked for, their only workspace, or their account page
+/// (which lists their workspaces).
+pub async fn landing(account: &Account, next: Option<&str>) -> Result<String, AppError> {
+    if let Some(next) = safe_next(next) {
+        return Ok(next);
+    }
+    let services = services()?;
+    let memberships = accounts::memberships(services.landlord(), account.id)
+        .await
+        .map_err(from_domain)?;
+    Ok(match memberships.as_slice() {
+        [only] => format!("/w/{}", only.slug),
+        _ => "/account".into(),
+    })
+}

@@ -1,0 +1,287 @@
+//! Server functions of a workspace's team: members, invitations, roles, the sign-in code setting.
+//! Every one resolves the workspace from the signed-in person's own memberships and checks the role it needs.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceView {
+    pub slug: String,
+    pub name: String,
+    pub role: String,
+    pub verified: bool,
+    pub require_sign_in_code: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub account_id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub is_me: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub workspace: WorkspaceView,
+    /// The signed-in person may invite and manage (owner or admin, with a verified address).
+    pub can_manage: bool,
+    pub members: Vec<MemberView>,
+}
+
+/// What an invitation link is for, shown before it is accepted (a GET never uses it up).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub workspace: String,
+    pub email: String,
+    pub role: String,
+    /// The address of the signed-in person, if someone is signed in.
+    pub signed_in_as: Option<String>,
+    /// The invited address has an account already (sign in to accept).
+    pub account_exists: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn parse_role(role: &str) -> Result<domain::auth::accounts::Role, AppError> {
+    domain::auth::accounts::Role::parse(role).ok_or_else(|| AppError::field("role", "Choose owner, admin or agent."))
+}
+
+#[cfg(feature = "ssr")]
+fn view_of(membership: &domain::auth::accounts::MembershipOf, verified: bool) -> WorkspaceView {
+    WorkspaceView {
+        slug: membership.slug.clone(),
+        name: membership.name.clone(),
+        role: membership.role.as_str().to_owned(),
+        verified,
+        require_sign_in_code: membership.require_sign_in_code,
+    }
+}
+
+/// Maps the team rules' refusals: a role that may not do this is 403, the rest is the form's.
+#[cfg(feature = "ssr")]
+fn team_error(error: domain::Error) -> AppError {
+    match error {
+        domain::Error::Invalid(message) if message.starts_with("Your role") => AppError::Forbidden,
+        other => crate::server::from_domain(other),
+    }
+}
+
+/// The workspace, as its member sees it.
+#[server(endpoint = "w/overview")]
+pub async fn workspace_overview(slug: String) -> Result<WorkspaceView, AppError> {
+    use domain::auth::accounts::Role;
+    let (current, membership) = crate::server::require_member(&slug, Role::Agent).await?;
+    Ok(view_of(&membership, current.account.email_verified_at.is_some()))
+}
+
+/// The team page: members and, for owners and admins, what they may change.
+#[server(endpoint = "w/team")]
+pub async fn team(slug: String) -> Result<TeamView, AppError> {
+    use crate::server::{from_domain, require_member, services};
+    use domain::{WorkspaceId, auth::accounts::Role, auth::team};
+    let (current, membership) = require_member(&slug, Role::Agent).await?;
+    let verified = current.account.email_verified_at.is_some();
+    let members = team::members(services()?.landlord(), WorkspaceId::from_row(membership.workspace_id))
+        .await
+        .map_err(from_domain)?;
+    Ok(TeamView {
+        can_manage: membership.role != Role::Agent && verified,
+        workspace: view_of(&membership, verified),
+        members: members
+            .into_iter()
+            .map(|m| MemberView {
+                is_me: m.account_id == current.account.id,
+                account_id: m.account_id,
+                name: m.name,
+                email: m.email,
+                role: m.role.as_str().to_owned(),
+            })
+            .collect(),
+    })
+}
+
+/// Invites someone by email with a role (owners and admins with a verified address).
+#[server(endpoint = "w/team/invite")]
+pub async fn invite(slug: String, email: String, role: String) -> Result<(), AppError> {
+    use crate::server::{fail, limit_mail, now, require_member, services};
+    use domain::{WorkspaceId, auth::accounts::Role, auth::team};
+    let keep = |error: AppError| error.keeping(&[("email", email.as_str()), ("role", role.as_str())]);
+    let (current, membership) = require_member(&slug, Role::Admin).await?;
+    let role = parse_role(&role).map_err(keep)?;
+    let services = services()?;
+    limit_mail(&services, &email).map_err(keep)?;
+    let landlord = services.landlord();
+    let workspace = landlord
+        .workspace(WorkspaceId::from_row(membership.workspace_id))
+        .await
+        .map_err(crate::server::from_domain)?;
+    match team::invite(
+        landlord,
+        &current.account,
+        &workspace,
+        &email,
+        role,
+        &services.base_url,
+        now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            tracing::info!(event = "member_invited", account = current.account.id, workspace = %workspace.id, role = role.as_str(), "invitation sent");
+            Ok(())
+        }
+        Err(domain::Error::Invalid(message)) if message.contains("email") || message.contains("Verify") => {
+            fail(keep(AppError::field("email", message)))
+        }
+        Err(domain::Error::Conflict(message)) => fail(keep(AppError::field("email", message))),
+        Err(other) => fail(keep(team_error(other))),
+    }
+}
+
+/// Changes a member's role. Owners may change anyone's; admins only admins' and agents'; the last owner
+/// stays an owner.
+#[server(endpoint = "w/team/role")]
+pub async fn change_role(slug: String, account_id: i64, role: String) -> Result<(), AppError> {
+    use crate::server::{fail, require_member, services};
+    use domain::{WorkspaceId, auth::accounts::Role, auth::team};
+    let (current, membership) = require_member(&slug, Role::Admin).await?;
+    let role = parse_role(&role)?;
+    let workspace = WorkspaceId::from_row(membership.workspace_id);
+    match team::change_role(services()?.landlord(), current.account.id, workspace, account_id, role).await {
+        Ok(()) => {
+            tracing::info!(
+                event = "role_changed",
+                account = current.account.id,
+                member = account_id,
+                role = role.as_str(),
+                "role changed"
+            );
+            Ok(())
+        }
+        Err(error) => fail(team_error(error)),
+    }
+}
+
+/// Removes a member (never the last owner).
+#[server(endpoint = "w/team/remove")]
+pub async fn remove_member(slug: String, account_id: i64) -> Result<(), AppError> {
+    use crate::server::{fail, require_member, services};
+    use domain::{WorkspaceId, auth::accounts::Role, auth::team};
+    // Agents may leave; who may remove whom is the team rules' decision.
+    let (current, membership) = require_member(&slug, Role::Agent).await?;
+    let workspace = WorkspaceId::from_row(membership.workspace_id);
+    match team::remove(services()?.landlord(), current.account.id, workspace, account_id).await {
+        Ok(()) => {
+            tracing::info!(
+                event = "member_removed",
+                account = current.account.id,
+                member = account_id,
+                "member removed"
+            );
+            Ok(())
+        }
+        Err(error) => fail(team_error(error)),
+    }
+}
+
+/// Turns the emailed second sign-in step on or off for the workspace's staff (owners and admins).
+#[server(endpoint = "w/settings/sign-in-code")]
+pub async fn set_sign_in_code(slug: String, required: bool) -> Result<(), AppError> {
+    use crate::server::{from_domain, require_member, services};
+    use domain::{WorkspaceId, auth::accounts, auth::accounts::Role};
+    let (current, membership) = require_member(&slug, Role::Admin).await?;
+    accounts::set_require_sign_in_code(
+        services()?.landlord(),
+        WorkspaceId::from_row(membership.workspace_id),
+        required,
+    )
+    .await
+    .map_err(from_domain)?;
+    tracing::info!(event = "sign_in_code_setting", account = current.account.id, workspace = ?slug, required, "second step changed");
+    Ok(())
+}
+
+/// What an invitation is for (without using it up).
+#[server(endpoint = "invitations/show")]
+pub async fn invitation(token: String) -> Result<InvitationView, AppError> {
+    use crate::server::{current, fail, from_domain, limit_ip, now, services};
+    use domain::{WorkspaceId, auth::accounts, auth::tokens};
+    let services = services()?;
+    limit_ip(&services, "invitation")?;
+    let landlord = services.landlord();
+    let Some(invitation) = tokens::peek_link(landlord, tokens::Purpose::Invitation, token.trim(), now())
+        .await
+        .map_err(from_domain)?
+    else {
+        return fail(AppError::NotFound);
+    };
+    let (Some(email), Some(workspace_id), Some(role)) = (invitation.email, invitation.workspace_id, invitation.payload)
+    else {
+        return fail(AppError::NotFound);
+    };
+    let workspace = landlord
+        .workspace(WorkspaceId::from_row(workspace_id))
+        .await
+        .map_err(from_domain)?;
+    Ok(InvitationView {
+        workspace: workspace.name,
+        account_exists: accounts::by_email(landlord, &email).await.is_ok(),
+        signed_in_as: current().await?.map(|c| c.account.email),
+        email,
+        role,
+    })
+}
+
+/// Accepts an invitation: as the signed-in person (whose address must be the invited one), or by creating
+/// an account for the invited address. Signs the new member in and opens the workspace.
+#[server(endpoint = "invitations/accept")]
+pub async fn accept_invitation(token: String, name: Option<String>, password: Option<String>) -> Result<(), AppError> {
+    use crate::server::{begin, current, fail, from_domain, limit_ip, now, redirect, services};
+    use domain::auth::{
+        accounts::NewAccountError,
+        team::{self, AcceptError, Acceptor},
+    };
+    let services = services()?;
+    limit_ip(&services, "invitation_accept")?;
+    let token = token.trim().to_owned();
+    let path = format!("/invitations/{token}");
+    let name = name.unwrap_or_default();
+    let keep = |error: AppError| error.keeping(&[("name", name.as_str())]);
+    let signed_in = current().await?;
+    let password = secrecy::SecretString::from(password.unwrap_or_default());
+    let acceptor = match &signed_in {
+        Some(current) => Acceptor::Existing(&current.account),
+        None => Acceptor::New {
+            name: &name,
+            password: &password,
+        },
+    };
+    let back = |error: AppError| super::super::auth::api::back_with_error::<AcceptInvitation>(&path, keep(error));
+    match team::accept(services.landlord(), &token, acceptor, now()).await {
+        Ok((workspace, account)) => {
+            let workspace = services.landlord().workspace(workspace).await.map_err(from_domain)?;
+            tracing::info!(event = "invitation_accepted", account = account.id, workspace = %workspace.id, "joined a workspace");
+            if signed_in.is_none() {
+                begin(&account, "invitation").await?;
+            }
+            redirect(&format!("/w/{}", workspace.slug));
+            Ok(())
+        }
+        Err(AcceptError::Invalid) => back(AppError::form(AcceptError::Invalid.to_string())),
+        Err(AcceptError::OtherAddress) => back(AppError::form(AcceptError::OtherAddress.to_string())),
+        Err(AcceptError::NewAccount(NewAccountError::Password(reason))) => {
+            back(AppError::field("password", reason.to_string()))
+        }
+        Err(AcceptError::NewAccount(NewAccountError::Other(domain::Error::Invalid(message)))) => {
+            back(AppError::field("name", message))
+        }
+        Err(AcceptError::NewAccount(NewAccountError::Other(domain::Error::Conflict(message)))) => back(AppError::form(
+            format!("{message} Sign in first, then open the invitation again."),
+        )),
+        Err(AcceptError::NewAccount(NewAccountError::Other(other))) | Err(AcceptError::Other(other)) => {
+            fail(from_domain(other))
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! A workspace's start page, its team page, and the page an invitation link opens.
+
+use super::api::*;
+use crate::{
+    auth::pages::LoadError,
+    error::AppError,
+    forms::{Field, FormError, error_of},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+fn slug() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.with(|p| p.get("slug").unwrap_or_default()))
+}
+
+const ROLES: [(&str, &str); 3] = [("agent", "Agent"), ("admin", "Admin"), ("owner", "Owner")];
+
+#[component]
+pub fn WorkspaceHome() -> impl IntoView {
+    let slug = slug();
+    let overview = Resource::new(move || slug.get(), workspace_overview);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(ws) => view! {
+                        <Title text=ws.name.clone()/>
+                        <section class="panel" aria-labelledby="ws-title">
+                            <h1 id="ws-title">{ws.name.clone()}</h1>
+                            {(!ws.verified).then(|| view! {
+                                <p class="banner" role="status">
+                                    "Your email address is not verified yet, so you cannot invite anyone. "
+                                    <A href="/account">"Enter your code"</A>
+                                </p>
+                            })}
+                            <p>"You are " {article(&ws.role)} " " <strong>{ws.role.clone()}</strong> " here."</p>
+                            <nav aria-label="Workspace">
+                                <ul class="workspace-nav">
+                                    <li><a href=format!("/w/{}/team", ws.slug)>"Team"</a></li>
+                                    <li><A href="/account">"Your account"</A></li>
+                                </ul>
+                            </nav>
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <LoadError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn article(role: &str) -> &'static str {
+    if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+#[component]
+pub fn Team() -> impl IntoView {
+    let slug = slug();
+    let invite = ServerAction::<Invite>::new();
+    let change = ServerAction::<ChangeRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let code = ServerAction::<SetSignInCode>::new();
+    let invite_error = error_of(invite.value());
+    let member_error = Signal::derive(move || {
+        error_of(change.value())
+            .get()
+            .or_else(|| error_of(remove.value()).get())
+            .or_else(|| error_of(code.value()).get())
+    });
+    let team = Resource::new(
+        move || {
+            (
+                slug.get(),
+                invite.version().get() + change.version().get() + remove.version().get() + code.version().get(),
+            )
+        },
+        |(slug, _)| team(slug),
+    );
+    let invited = move || matches!(invite.value().get(), Some(Ok(())));
+    view! {
+        <Title text="Team"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match team.await {
+                    Ok(view) => {
+                        let TeamView { workspace, can_manage, members } = view;
+                        let ws_slug = workspace.slug.clone();
+                        view! {
+                            <section class="panel" aria-labelledby="team-title">
+                                <p><a href=format!("/w/{}", ws_slug)>{workspace.name.clone()}</a></p>
+                                <h1 id="team-title">"Team"</h1>
+                                <FormError error=member_error/>
+                                <table class="members">
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                    <tbody>
+                                        {members.into_iter().map(|m| {
+                                            let slug_for_role = ws_slug.clone();
+                                            let slug_for_remove = ws_slug.clone();
+                                            view! {
+                                                <tr>
+                                                    <td>{m.name.clone()} {m.is_me.then_some(" (you)")}</td>
+                                                    <td>{m.email.clone()}</td>
+                                                    <td>
+                                                        {if can_manage {
+                                                            let current = m.role.clone();
+                                                            view! {
+                                                                <ActionForm action=change attr:class="inline">
+                                                                    <input type="hidden" name="slug" value=slug_for_role.clone()/>
+                                                                    <input type="hidden" name="account_id" value=m.account_id/>
+                                                                    <label class="visually-hidden" for=format!("role-{}", m.account_id)>{format!("Role of {}", m.name)}</label>
+                                                                    <select name="role" id=format!("role-{}", m.account_id)>
+                                                                        {ROLES.iter().map(|(value, label)| view! {
+                                                                            <option value=*value selected=current == *value>{*label}</option>
+                                                                        }).collect_view()}
+                                                                    </select>
+                                                                    <button type="submit">"Change"</button>
+                                                                </ActionForm>
+                                                            }.into_any()
+                                                        } else {
+                                                            m.role.clone().into_any()
+                                                        }}
+                                                    </td>
+                                                    <td>
+                                                        {(can_manage || m.is_me).then(|| view! {
+                                                            <ActionForm action=remove attr:class="inline">
+                                                                <input type="hidden" name="slug" value=slug_for_remove.clone()/>
+                                                                <input type="hidden" name="account_id" value=m.account_id/>
+                                                                <button type="submit" class="danger">{if m.is_me { "Leave" } else { "Remove" }}</button>
+                                                            </ActionForm>
+                                                        })}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                            {if can_manage {
+                                let slug_for_invite = ws_slug.clone();
+                                let slug_for_code = ws_slug.clone();
+                                let required = workspace.require_sign_in_code;
+                                view! {
+                                    <section class="panel" aria-labelledby="invite-title">
+                                        <h2 id="invite-title">"Invite a teammate"</h2>
+                                        {move || invited().then(|| view! { <p class="notice-ok" role="status">"Invitation sent. The link works for 10 minutes."</p> })}
+                                        <ActionForm action=invite>
+                                            <FormError error=invite_error/>
+                                            <input type="hidden" name="slug" value=slug_for_invite.clone()/>
+                                            <Field label="Email" name="email" kind="email" autocomplete="off" error=invite_error/>
+                                            <div class="field">
+                                                <label for="field-role">"Role"</label>
+                                                <select name="role" id="field-role">
+                                                    {ROLES.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                                                </select>
+                                            </div>
+                                            <button type="submit" class="primary">"Send invitation"</button>
+                                        </ActionForm>
+                                    </section>
+                                    <section class="panel" aria-labelledby="security-title">
+                                        <h2 id="security-title">"Sign-in security"</h2>
+                                        <p>
+                                            {if required {
+                                                "Staff enter a code sent to their email after their password."
+                                            } else {
+                                                "Staff sign in with their password alone."
+                                            }}
+                                        </p>
+                                        <ActionForm action=code>
+                                            <input type="hidden" name="slug" value=slug_for_code.clone()/>
+                                            <input type="hidden" name="required" value=(!required).to_string()/>
+                                            <button type="submit">
+                                                {if required { "Stop asking for an emailed code" } else { "Ask staff for an emailed code at sign-in" }}
+                                            </button>
+                                        </ActionForm>
+                                    </section>
+                                }.into_any()
+                            } else {
+                                ().into_any()
+                            }}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <LoadError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The page an invitation link opens. Showing it never uses the link up; accepting is a POST.
+#[component]
+pub fn AcceptInvitationPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::REFERRER_POLICY,
+            http::HeaderValue::from_static("no-referrer"),
+        );
+    }
+    let params = use_params_map();
+    let token = Memo::new(move |_| params.with(|p| p.get("token").unwrap_or_default()));
+    let accept = ServerAction::<AcceptInvitation>::new();
+    let error = error_of(accept.value());
+    let details = Resource::new(move || token.get(), invitation);
+    view! {
+        <Title text="Invitation"/>
+        <section class="auth-card" aria-labelledby="invite-title">
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match details.await {
+                        Ok(invitation) => {
+                            let InvitationView { workspace, email, role, signed_in_as, account_exists } = invitation;
+                            let title = format!("Join {workspace}");
+                            let form = match (&signed_in_as, account_exists) {
+                                (Some(me), _) if *me != email => view! {
+                                    <p class="form-error" role="alert">
+                                        "You are signed in as " {me.clone()} ", but this invitation is for " {email.clone()}
+                                        ". Sign out, then open the link again."
+                                    </p>
+                                }.into_any(),
+                                (Some(_), _) => view! {
+                                    <ActionForm action=accept>
+                                        <FormError error/>
+                                        <input type="hidden" name="token" value=token.get_untracked()/>
+                                        <button type="submit" class="primary">"Join " {workspace.clone()}</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                (None, true) => view! {
+                                    <p>"You have an account already. Sign in, then open the invitation link again."</p>
+                                    <p><a class="button primary" href=format!("/signin?next=/invitations/{}", token.get_untracked())>"Sign in"</a></p>
+                                }.into_any(),
+                                (None, false) => view! {
+                                    <ActionForm action=accept>
+                                        <FormError error/>
+                                        <input type="hidden" name="token" value=token.get_untracked()/>
+                                        <p>"Create your account for " <strong>{email.clone()}</strong> "."</p>
+                                        <Field label="Your name" name="name" autocomplete="name" error/>
+                                        <Field label="Password" name="password" kind="password" autocomplete="new-password" hint="At least 8 characters. A few unrelated words make a strong password." error/>
+                                        <button type="submit" class="primary">"Join " {workspace.clone()}</button>
+                                    </ActionForm>
+                                }.into_any(),
+                            };
+                            view! {
+                                <h1 id="invite-title">{title}</h1>
+                                <p>"You are invited as " <strong>{role}</strong> "."</p>
+                                {form}
+                            }.into_any()
+                        }
+                        Err(AppError::NotFound) => view! {
+                            <h1 id="invite-title">"Invitation not valid"</h1>
+                            <p>"This invitation has expired or was already used. Ask the person who invited you for a new one."</p>
+                            <FormError error/>
+                        }.into_any(),
+                        Err(error) => view! { <LoadError error/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,231 @@
+//! Signed-in sessions of staff accounts.
+//!
+//! The cookie session (tower-sessions, in the landlord) carries only the id of a `sign_ins` row; that row is
+//! what makes the session signed in. Every request checks it: the account must be active, the sign-in
+//! younger than the absolute lifetime and used within the idle timeout. Deleting the row (signing out
+//! elsewhere, a password reset, suspending the account) therefore ends the session at its very next
+//! request, wherever its cookie is. The row also feeds the account page's list of sessions (device, address,
+//! last seen), so it is refreshed at most once a minute rather than written on every request.
+
+use super::accounts::{self, Account};
+use crate::{Landlord, Result, landlord::SessionStore, on_db};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use tower_sessions_core::{SessionStore as _, session::Id};
+
+/// How long a sign-in lasts.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    /// Unused for this long, a sign-in ends.
+    pub idle: Duration,
+    /// However busy, a sign-in ends this long after the password (or link, or code) was given.
+    pub absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            idle: Duration::hours(8),
+            absolute: Duration::days(7),
+        }
+    }
+}
+
+/// How stale `last_seen_at` may get before a request refreshes it.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct SignIn {
+    pub id: String,
+    pub account_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+const COLUMNS: &str = "id, account_id, created_at, last_seen_at, ip, user_agent";
+
+/// Where a sign-in comes from, for the account page.
+#[derive(Clone, Debug, Default)]
+pub struct Device<'a> {
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// Records a new sign-in and returns its id (128 random bits), for the cookie session to carry.
+pub async fn start(landlord: &Landlord, account_id: i64, device: Device<'_>, now: DateTime<Utc>) -> Result<String> {
+    let id = hex::encode(crate::crypto::random_bytes::<16>().as_ref());
+    // A user agent is the client's to choose: keep a bounded, printable prefix.
+    let user_agent = device
+        .user_agent
+        .map(|ua| ua.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
+    on_db!(landlord.db(), pool => sqlx::query(
+        "insert into sign_ins (id, account_id, created_at, last_seen_at, ip, user_agent) values ($1, $2, $3, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(now)
+    .bind(device.ip)
+    .bind(user_agent)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(id)
+}
+
+/// Remembers which cookie session carries the sign-in, so ending the sign-in deletes that record too.
+pub async fn attach_session(landlord: &Landlord, id: &str, session_id: &str) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query("update sign_ins set session_id = $2 where id = $1")
+        .bind(id)
+        .bind(session_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// The account a sign-in belongs to, if the sign-in is still good at `now`; an expired one is deleted.
+pub async fn check(
+    landlord: &Landlord,
+    id: &str,
+    policy: SessionPolicy,
+    now: DateTime<Utc>,
+) -> Result<Option<(Account, SignIn)>> {
+    let sql = format!("select {COLUMNS} from sign_ins where id = $1");
+    let found: Option<SignIn> =
+        on_db!(landlord.db(), pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    let Some(sign_in) = found else {
+        return Ok(None);
+    };
+    let expired = now >= sign_in.created_at + policy.absolute || now >= sign_in.last_seen_at + policy.idle;
+    let account = match accounts::by_id(landlord, sign_in.account_id).await {
+        Ok(account) if account.disabled_at.is_none() && !expired => account,
+        Ok(_) | Err(crate::Error::NotFound) => {
+            end(landlord, id).await?;
+            return Ok(None);
+        }
+        Err(other) => return Err(other),
+    };
+    if now - sign_in.last_seen_at >= TOUCH_EVERY {
+        on_db!(landlord.db(), pool => sqlx::query("update sign_ins set last_seen_at = $2 where id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+    }
+    Ok(Some((account, sign_in)))
+}
+
+/// The account's live sign-ins, most recently used first.
+pub async fn list(landlord: &Landlord, account_id: i64) -> Result<Vec<SignIn>> {
+    let sql = format!("select {COLUMNS} from sign_ins where account_id = $1 order by last_seen_at desc, id");
+    Ok(on_db!(landlord.db(), pool => sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)?)
+}
+
+/// Ends one sign-in (and deletes its cookie session). Ending one that is gone already is no error.
+pub async fn end(landlord: &Landlord, id: &str) -> Result<()> {
+    let session: Option<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+        "delete from sign_ins where id = $1 returning session_id",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    delete_sessions(landlord, session.flatten().into_iter()).await
+}
+
+/// Ends one of the account's own sign-ins; someone else's id is `NotFound`.
+pub async fn end_own(landlord: &Landlord, account_id: i64, id: &str) -> Result<()> {
+    let session: Option<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+        "delete from sign_ins where id = $1 and account_id = $2 returning session_id",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await)?;
+    let session = session.ok_or(crate::Error::NotFound)?;
+    delete_sessions(landlord, session.into_iter()).await
+}
+
+/// Ends every sign-in of the account except `keep` (sign out everywhere else, a password reset, a
+/// suspension). Returns how many ended.
+pub async fn end_all(landlord: &Landlord, account_id: i64, keep: Option<&str>) -> Result<usize> {
+    let sessions: Vec<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+        "delete from sign_ins where account_id = $1 and id <> $2 returning session_id",
+    )
+    .bind(account_id)
+    .bind(keep.unwrap_or(""))
+    .fetch_all(pool)
+    .await)?;
+    let count = sessions.len();
+    delete_sessions(landlord, sessions.into_iter().flatten()).await?;
+    Ok(count)
+}
+
+/// Suspends an account: it can no longer sign in, and its sessions end at once.
+pub async fn disable_account(landlord: &Landlord, account_id: i64, now: DateTime<Utc>) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query(
+        "update accounts set disabled_at = $2, updated_at = $2 where id = $1 and disabled_at is null",
+    )
+    .bind(account_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    end_all(landlord, account_id, None).await?;
+    Ok(())
+}
+
+/// Lets a suspended account sign in again.
+pub async fn enable_account(landlord: &Landlord, account_id: i64, now: DateTime<Utc>) -> Result<()> {
+    on_db!(landlord.db(), pool => sqlx::query(
+        "update accounts set disabled_at = null, updated_at = $2 where id = $1",
+    )
+    .bind(account_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+/// Deletes sign-ins past either limit, and the expired cookie sessions (housekeeping).
+pub async fn purge_expired(landlord: &Landlord, policy: SessionPolicy, now: DateTime<Utc>) -> Result<u64> {
+    let sessions: Vec<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+        "delete from sign_ins where created_at <= $1 or last_seen_at <= $2 returning session_id",
+    )
+    .bind(now - policy.absolute)
+    .bind(now - policy.idle)
+    .fetch_all(pool)
+    .await)?;
+    let count = sessions.len() as u64;
+    delete_sessions(landlord, sessions.into_iter().flatten()).await?;
+    landlord.session_store().delete_expired().await?;
+    Ok(count)
+}
+
+async fn delete_sessions(landlord: &Landlord, ids: impl Iterator<Item = String>) -> Result<()> {
+    let store = landlord.session_store();
+    for id in ids {
+        if let Ok(id) = id.parse::<Id>() {
+            store
+                .delete(&id)
+                .await
+                .map_err(|e| crate::Error::Config(format!("session store: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+impl SessionStore {
+    /// Deletes the cookie sessions whose expiry has passed.
+    pub async fn delete_expired(&self) -> Result<()> {
+        use tower_sessions_core::ExpiredDeletion;
+        match self {
+            SessionStore::Sqlite(store) => store.delete_expired().await,
+            SessionStore::Postgres(store) => store.delete_expired().await,
+        }
+        .map_err(|e| crate::Error::Config(format!("session store: {e}")))
+    }
+}

@@ -1,0 +1,137 @@
+//! Sign-ins with an injected clock: the idle timeout and the absolute lifetime are enforced by the server,
+//! and ending a sign-in (one, all, or by suspending the account) takes effect on the next check.
+
+use crate::{helpers::TestEnv, on_both_backends};
+use chrono::{Duration, Utc};
+use domain::auth::{
+    accounts,
+    sign_ins::{self, Device, SessionPolicy},
+};
+use secrecy::SecretString;
+
+const POLICY: SessionPolicy = SessionPolicy {
+    idle: Duration::minutes(30),
+    absolute: Duration::hours(12),
+};
+
+async fn account(env: &TestEnv, email: &str) -> i64 {
+    let password = SecretString::from("violet tractor umbrella 93".to_owned());
+    accounts::create(env.router.landlord(), email, "Ada", &password)
+        .await
+        .unwrap()
+        .id
+}
+
+async fn an_idle_sign_in_ends_after_the_idle_timeout(env: TestEnv) {
+    let landlord = env.router.landlord();
+    let id = account(&env, "ada@example.com").await;
+    let start = Utc::now();
+    let sign_in = sign_ins::start(landlord, id, Device::default(), start).await.unwrap();
+    let just_before = start + POLICY.idle - Duration::seconds(1);
+    assert!(
+        sign_ins::check(landlord, &sign_in, POLICY, just_before)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // That check counted as activity: the idle clock restarts from it.
+    let after_activity = just_before + POLICY.idle - Duration::seconds(1);
+    assert!(
+        sign_ins::check(landlord, &sign_in, POLICY, after_activity)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let idle_too_long = after_activity + POLICY.idle + Duration::seconds(1);
+    assert!(
+        sign_ins::check(landlord, &sign_in, POLICY, idle_too_long)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Ended for good: even an earlier clock does not bring it back.
+    assert!(
+        sign_ins::check(landlord, &sign_in, POLICY, start)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_busy_sign_in_ends_at_the_absolute_lifetime(env: TestEnv) {
+    let landlord = env.router.landlord();
+    let id = account(&env, "ada@example.com").await;
+    let start = Utc::now();
+    let sign_in = sign_ins::start(landlord, id, Device::default(), start).await.unwrap();
+    // Active every 10 minutes, never idle.
+    let mut now = start;
+    while now + Duration::minutes(10) < start + POLICY.absolute {
+        now += Duration::minutes(10);
+        assert!(
+            sign_ins::check(landlord, &sign_in, POLICY, now)
+                .await
+                .unwrap()
+                .is_some(),
+            "at {now}"
+        );
+    }
+    let past = start + POLICY.absolute + Duration::seconds(1);
+    assert!(
+        sign_ins::check(landlord, &sign_in, POLICY, past)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn ending_sign_ins_one_all_or_by_suspension(env: TestEnv) {
+    let landlord = env.router.landlord();
+    let ada = account(&env, "ada@example.com").await;
+    let bob = account(&env, "bob@example.com").await;
+    let now = Utc::now();
+    let device = || Device {
+        ip: Some("203.0.113.9"),
+        user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)\r\nInjected: header"),
+    };
+    let a1 = sign_ins::start(landlord, ada, device(), now).await.unwrap();
+    let a2 = sign_ins::start(landlord, ada, device(), now).await.unwrap();
+    let a3 = sign_ins::start(landlord, ada, device(), now).await.unwrap();
+    let b1 = sign_ins::start(landlord, bob, device(), now).await.unwrap();
+    assert_eq!(a1.len(), 32, "128 random bits, hex");
+    let listed = sign_ins::list(landlord, ada).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        !listed[0].user_agent.as_ref().unwrap().contains('\n'),
+        "control characters are dropped"
+    );
+
+    // Bob cannot end Ada's sign-in.
+    assert!(matches!(
+        sign_ins::end_own(landlord, bob, &a1).await,
+        Err(domain::Error::NotFound)
+    ));
+    sign_ins::end_own(landlord, ada, &a1).await.unwrap();
+    assert!(sign_ins::check(landlord, &a1, POLICY, now).await.unwrap().is_none());
+    assert_eq!(sign_ins::end_all(landlord, ada, Some(&a2)).await.unwrap(), 1);
+    assert!(sign_ins::check(landlord, &a3, POLICY, now).await.unwrap().is_none());
+    assert!(sign_ins::check(landlord, &a2, POLICY, now).await.unwrap().is_some());
+
+    sign_ins::disable_account(landlord, ada, now).await.unwrap();
+    assert!(sign_ins::check(landlord, &a2, POLICY, now).await.unwrap().is_none());
+    assert!(sign_ins::list(landlord, ada).await.unwrap().is_empty());
+    assert!(
+        sign_ins::check(landlord, &b1, POLICY, now).await.unwrap().is_some(),
+        "Bob is untouched"
+    );
+
+    // Housekeeping removes what has expired and keeps the rest.
+    let later = now + POLICY.idle + Duration::seconds(1);
+    assert_eq!(sign_ins::purge_expired(landlord, POLICY, later).await.unwrap(), 1);
+    assert!(sign_ins::list(landlord, bob).await.unwrap().is_empty());
+}
+
+on_both_backends!(
+    an_idle_sign_in_ends_after_the_idle_timeout,
+    a_busy_sign_in_ends_at_the_absolute_lifetime,
+    ending_sign_ins_one_all_or_by_suspension,
+);
