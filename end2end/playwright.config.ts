@@ -7,7 +7,10 @@ import { chromiumArgs, serverEnv, serverBinary } from './tests/server';
 // The suite runs the release build that `make test` has just made (FERRODESK_BIN, FERRODESK_SITE_ROOT),
 // on a port of its own so it never meets a `make run` on 3000.
 const port = Number(process.env.E2E_PORT ?? 3100);
-const dataDir = mkdtempSync(join(tmpdir(), 'ferrodesk-e2e-'));
+// Workers load this file again: the runner's choice of data directory reaches them through the environment,
+// so tests can read the mail the server writes there.
+process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'ferrodesk-e2e-'));
+const dataDir = process.env.E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: './tests',

@@ -17,9 +17,44 @@ pub mod workspace;
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
+    Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
+    lazy_route,
 };
+
+/// A route whose code the browser loads only when it is visited: the page component moves into a chunk of
+/// its own (with `cargo leptos build --split`), and the initial wasm stays small as pages are added.
+macro_rules! lazy_page {
+    ($($route:ident => $page:path),* $(,)?) => {
+        $(
+            pub struct $route;
+
+            #[lazy_route]
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    $page().into_any()
+                }
+            }
+        )*
+    };
+}
+
+lazy_page! {
+    SignUpRoute => auth::pages::SignUp,
+    SignInCodeRoute => auth::pages::SignInCode,
+    MagicLinkRoute => auth::pages::MagicLink,
+    MagicLinkConfirmRoute => auth::pages::MagicLinkConfirm,
+    ForgotPasswordRoute => auth::pages::ForgotPassword,
+    ResetPasswordRoute => auth::pages::ResetPassword,
+    AccountRoute => auth::pages::Account,
+    InvitationRoute => workspace::pages::AcceptInvitationPage,
+    WorkspaceRoute => workspace::pages::WorkspaceHome,
+    TeamRoute => workspace::pages::Team,
+}
 
 /// Paths the service worker and the server agree on.
 pub mod paths {
@@ -35,7 +70,6 @@ pub mod paths {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     use auth::pages as a;
-    use workspace::pages as w;
 
     view! {
         <Title formatter=|text: String| {
@@ -46,17 +80,17 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=StaticSegment("") view=pages::Home ssr=SsrMode::Async/>
                     <Route path=StaticSegment("offline") view=pages::Offline/>
-                    <Route path=StaticSegment("signup") view=a::SignUp ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=a::SignIn ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("signin"), StaticSegment("code")) view=a::SignInCode ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("signin"), StaticSegment("link")) view=a::MagicLink ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("signin"), StaticSegment("link"), ParamSegment("token")) view=a::MagicLinkConfirm ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("password"), StaticSegment("forgot")) view=a::ForgotPassword ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("password"), StaticSegment("reset"), ParamSegment("token")) view=a::ResetPassword ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("account") view=a::Account ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("invitations"), ParamSegment("token")) view=w::AcceptInvitationPage ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("w"), ParamSegment("slug")) view=w::WorkspaceHome ssr=SsrMode::Async/>
-                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("team")) view=w::Team ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("signin"), StaticSegment("code")) view={Lazy::<SignInCodeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("signin"), StaticSegment("link")) view={Lazy::<MagicLinkRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("signin"), StaticSegment("link"), ParamSegment("token")) view={Lazy::<MagicLinkConfirmRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("password"), StaticSegment("forgot")) view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("password"), StaticSegment("reset"), ParamSegment("token")) view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("invitations"), ParamSegment("token")) view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug")) view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("team")) view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </layout::Shell>
         </Router>

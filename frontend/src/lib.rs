@@ -6,16 +6,22 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    // Lets the browser tests (and curious people) tell a hydrated page from a server-rendered one.
-    if let Some(html) = window.document().and_then(|d| d.document_element()) {
-        let _ = html.set_attribute("data-hydrated", "");
-    }
-    register_service_worker(&window);
+    // Routes load their code on demand (see `app::lazy_page!`), so hydration is asynchronous: it waits for
+    // the current route's chunk.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        let owner =
+            leptos::mount::hydrate_from_async(leptos::prelude::document().body().expect("a <body>"), app::App).await;
+        owner.forget();
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        // Lets the browser tests (and curious people) tell a hydrated page from a server-rendered one.
+        if let Some(html) = window.document().and_then(|d| d.document_element()) {
+            let _ = html.set_attribute("data-hydrated", "");
+        }
+        register_service_worker(&window);
+    });
 }
 
 /// Service workers exist only in secure contexts (https or localhost); elsewhere the page simply works online.

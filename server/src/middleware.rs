@@ -100,13 +100,18 @@ pub fn allowed_origins(base_url: Option<&Url>, port: u16) -> Vec<String> {
 }
 
 fn is_same_site(headers: &HeaderMap, origins: &[String]) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
+    let fetch_site = headers.get("sec-fetch-site").map(|site| site.as_bytes());
+    if let Some(site) = fetch_site {
         // `none`: the user typed or bookmarked the URL; there is no other site involved.
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+        if !matches!(site, b"same-origin" | b"none") {
             return false;
         }
     }
     match headers.get(header::ORIGIN) {
+        // A page with `Referrer-Policy: no-referrer` (the ones whose address holds a token) posts its forms
+        // with `Origin: null`. The browser's own `Sec-Fetch-Site: same-origin`, which no page can forge,
+        // still vouches for it; without that header, `null` is refused.
+        Some(origin) if origin.as_bytes() == b"null" => fetch_site == Some(b"same-origin"),
         Some(origin) => origins.iter().any(|allowed| origin.as_bytes() == allowed.as_bytes()),
         None => true,
     }
@@ -140,6 +145,15 @@ mod tests {
         ));
         assert!(!is_same_site(&headers(&[("sec-fetch-site", "same-site")]), &origins));
         assert!(!is_same_site(&headers(&[("origin", "null")]), &origins));
+        assert!(!is_same_site(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]),
+            &origins
+        ));
+        // A same-origin page with `Referrer-Policy: no-referrer` posts with `Origin: null`.
+        assert!(is_same_site(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            &origins
+        ));
         assert!(!is_same_site(
             &headers(&[("origin", "http://help.example.com")]),
             &origins

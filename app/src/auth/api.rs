@@ -528,6 +528,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
     domain::auth::registration::resend_verification(services.landlord(), &current.account, now())
         .await
         .map_err(from_domain)?;
+    crate::server::redirect("/account?resent=1");
     Ok(())
 }
 

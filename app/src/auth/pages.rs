@@ -264,6 +264,7 @@ pub fn Account() -> impl IntoView {
     let verify_error = error_of(verify.value());
     let resend_error = error_of(resend.value());
     let revoke_error = error_of(revoke.value());
+    let resent = query("resent");
     let me = Resource::new(move || verify.version().get(), |_| me());
     let sessions = Resource::new(move || revoke.version().get(), |_| my_sessions());
     view! {
@@ -287,7 +288,7 @@ pub fn Account() -> impl IntoView {
                                         <FormError error=resend_error/>
                                         <button type="submit">"Send a new code"</button>
                                     </ActionForm>
-                                    {move || matches!(resend.value().get(), Some(Ok(()))).then(|| view! { <p role="status">"A new code is on its way."</p> })}
+                                    {move || (matches!(resend.value().get(), Some(Ok(()))) || resent.get().is_some()).then(|| view! { <p role="status">"A new code is on its way."</p> })}
                                 </div>
                             })}
                             <h2>"Your workspaces"</h2>

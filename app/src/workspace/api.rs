@@ -130,6 +130,7 @@ pub async fn invite(slug: String, email: String, role: String) -> Result<(), App
     {
         Ok(()) => {
             tracing::info!(event = "member_invited", account = current.account.id, workspace = %workspace.id, role = role.as_str(), "invitation sent");
+            crate::server::redirect(&format!("/w/{}/team?invited=1", workspace.slug));
             Ok(())
         }
         Err(domain::Error::Invalid(message)) if message.contains("email") || message.contains("Verify") => {

@@ -82,7 +82,8 @@ pub fn Team() -> impl IntoView {
         },
         |(slug, _)| team(slug),
     );
-    let invited = move || matches!(invite.value().get(), Some(Ok(())));
+    let query = leptos_router::hooks::use_query_map();
+    let invited = move || matches!(invite.value().get(), Some(Ok(()))) || query.with(|q| q.get("invited").is_some());
     view! {
         <Title text="Team"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
