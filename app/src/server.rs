@@ -330,3 +330,26 @@ pub async fn landing(account: &Account, next: Option<&str>) -> Result<String, Ap
         _ => "/account".into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leptos::server_fn::error::FromServerFnError;
+
+    #[test]
+    fn an_internal_failure_answers_generically_and_keeps_details_out_of_the_body() {
+        let error = from_domain(domain::Error::Config("connect to db password=hunter2".into()));
+        assert_eq!(error, AppError::Internal);
+        assert_eq!(error.to_string(), "Something went wrong on our side. Please try again.");
+        let body = String::from_utf8(error.ser().to_vec()).unwrap();
+        assert!(!body.contains("hunter2"), "{body}");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/w/acme/team")).as_deref(), Some("/w/acme/team"));
+        for hostile in ["//evil.example", "https://evil.example", "/\\evil.example", "evil"] {
+            assert_eq!(safe_next(Some(hostile)), None, "{hostile}");
+        }
+    }
+}

@@ -1,3 +1,6 @@
+// The API tests and the logging test include this file; each uses part of it.
+#![allow(dead_code)]
+
 use server::{
     Application, Settings,
     assets::{AssetManifest, Hashes},
