@@ -27,8 +27,11 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(optional)] inputmode: Option<&'static str>,
+    /// The element id, when one page has two inputs of the same name.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = id.map(str::to_owned).unwrap_or_else(|| format!("field-{name}"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let secret = matches!(kind, "password") || name == "code";

@@ -57,6 +57,27 @@ pub async fn client_address(State(state): State<AppState>, mut request: Request,
     next.run(request).await
 }
 
+/// A server function whose arguments are missing or malformed never runs, so it cannot set its status, and
+/// the framework answers 500. That is the client's mistake: answer 400 instead, body unchanged. Every other
+/// error status is set by the function itself.
+pub async fn client_errors_are_4xx(request: Request, next: Next) -> Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_api || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(app::error::AppError::Form { .. } | app::error::AppError::Request(_)) =
+        serde_json::from_slice::<app::error::AppError>(&bytes)
+    {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 /// Files under `/pkg` carry a content hash in their name when the build hashes them: cache them for a year.
 pub async fn immutable_when_hashed(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

@@ -264,6 +264,7 @@ fn router(state: AppState) -> Router {
                     state.clone(),
                     middleware::client_address,
                 ))
+                .layer(axum::middleware::from_fn(middleware::client_errors_are_4xx))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     middleware::reject_cross_site,

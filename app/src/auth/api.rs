@@ -532,6 +532,84 @@ pub async fn resend_verification() -> Result<(), AppError> {
     Ok(())
 }
 
+#[cfg(feature = "ssr")]
+fn change_error(error: domain::auth::credentials::ChangeError, field: &'static str) -> AppError {
+    use domain::auth::credentials::ChangeError;
+    match error {
+        ChangeError::WrongPassword => {
+            tracing::warn!(event = "reauthentication_failed", "wrong current password for a change");
+            crate::server::reject(AppError::field("current", ChangeError::WrongPassword.to_string()))
+        }
+        ChangeError::Password(reason) => crate::server::reject(AppError::field("password", reason.to_string())),
+        ChangeError::Other(domain::Error::Invalid(message) | domain::Error::Conflict(message)) => {
+            crate::server::reject(AppError::field(field, message))
+        }
+        ChangeError::Other(other) => crate::server::from_domain(other),
+    }
+}
+
+/// Changes the password: the current one is required; the account's other sessions end; a notice is mailed.
+#[server(endpoint = "account/password")]
+pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
+    use crate::server::{check_limit, from_domain, limit_ip, now, redirect, require, services};
+    use domain::auth::{credentials, sign_ins};
+    let services = services()?;
+    limit_ip(&services, "change_password")?;
+    let signed_in = require().await?;
+    let key = format!("account-id:{}", signed_in.account.id);
+    check_limit(&services.limits.failures_per_account, "failures_per_account", &key)?;
+    let current = secrecy::SecretString::from(current);
+    let password = secrecy::SecretString::from(password);
+    if let Err(error) =
+        credentials::change_password(services.landlord(), &signed_in.account, &current, &password, now()).await
+    {
+        if matches!(error, credentials::ChangeError::WrongPassword) {
+            services.limits.failures_per_account.record(&key, now());
+        }
+        return Err(change_error(error, "password"));
+    }
+    let ended = sign_ins::end_all(services.landlord(), signed_in.account.id, Some(&signed_in.sign_in.id))
+        .await
+        .map_err(from_domain)?;
+    tracing::info!(
+        event = "password_changed",
+        account = signed_in.account.id,
+        sessions_ended = ended,
+        "password changed"
+    );
+    redirect("/account?password_changed=1");
+    Ok(())
+}
+
+/// Changes the email address: the current password is required; the new address gets a code, the old one
+/// a notice.
+#[server(endpoint = "account/email")]
+pub async fn change_email(current: String, email: String) -> Result<(), AppError> {
+    use crate::server::{check_limit, limit_ip, limit_mail, now, redirect, require, services};
+    use domain::auth::credentials;
+    let services = services()?;
+    limit_ip(&services, "change_email")?;
+    let signed_in = require().await?;
+    let keep = |error: AppError| error.keeping(&[("email", email.as_str())]);
+    let key = format!("account-id:{}", signed_in.account.id);
+    check_limit(&services.limits.failures_per_account, "failures_per_account", &key).map_err(keep)?;
+    limit_mail(&services, &email).map_err(keep)?;
+    let current = secrecy::SecretString::from(current);
+    match credentials::change_email(services.landlord(), &signed_in.account, &current, &email, now()).await {
+        Ok(account) => {
+            tracing::info!(event = "email_changed", account = account.id, "email address changed");
+            redirect("/account?email_changed=1");
+            Ok(())
+        }
+        Err(error) => {
+            if matches!(error, credentials::ChangeError::WrongPassword) {
+                services.limits.failures_per_account.record(&key, now());
+            }
+            Err(keep(change_error(error, "email")))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::describe_user_agent;

@@ -265,7 +265,13 @@ pub fn Account() -> impl IntoView {
     let resend_error = error_of(resend.value());
     let revoke_error = error_of(revoke.value());
     let resent = query("resent");
-    let me = Resource::new(move || verify.version().get(), |_| me());
+    let password_changed = query("password_changed");
+    let email_changed = query("email_changed");
+    let change_password = ServerAction::<ChangePassword>::new();
+    let change_email = ServerAction::<ChangeEmail>::new();
+    let password_error = error_of(change_password.value());
+    let email_error = error_of(change_email.value());
+    let me = Resource::new(move || verify.version().get() + change_email.version().get(), |_| me());
     let sessions = Resource::new(move || revoke.version().get(), |_| my_sessions());
     view! {
         <Title text="Your account"/>
@@ -310,6 +316,32 @@ pub fn Account() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <section class="panel" aria-labelledby="password-title">
+            <h2 id="password-title">"Change your password"</h2>
+            {move || {
+                (password_changed.get().is_some() || matches!(change_password.value().get(), Some(Ok(()))))
+                    .then(|| view! { <p class="notice-ok" role="status">"Your password is changed. Your other sessions were signed out."</p> })
+            }}
+            <ActionForm action=change_password>
+                <FormError error=password_error/>
+                <Field label="Current password" name="current" kind="password" autocomplete="current-password" error=password_error/>
+                <Field label="New password" name="password" kind="password" autocomplete="new-password" hint="At least 8 characters. A few unrelated words make a strong password." error=password_error/>
+                <button type="submit">"Change password"</button>
+            </ActionForm>
+        </section>
+        <section class="panel" aria-labelledby="email-title">
+            <h2 id="email-title">"Change your email address"</h2>
+            {move || {
+                (email_changed.get().is_some() || matches!(change_email.value().get(), Some(Ok(()))))
+                    .then(|| view! { <p class="notice-ok" role="status">"Your address is changed. Enter the code we sent to it to verify it."</p> })
+            }}
+            <ActionForm action=change_email>
+                <FormError error=email_error/>
+                <Field label="New email address" name="email" kind="email" autocomplete="email" error=email_error/>
+                <Field label="Current password" name="current" id="field-email-current" kind="password" autocomplete="current-password" error=email_error/>
+                <button type="submit">"Change email address"</button>
+            </ActionForm>
+        </section>
         <section class="panel" aria-labelledby="sessions-title">
             <h2 id="sessions-title">"Where you are signed in"</h2>
             <FormError error=revoke_error/>

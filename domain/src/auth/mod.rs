@@ -1,6 +1,7 @@
 //! Who may sign in: passwords, one-time tokens and codes, accounts and memberships.
 
 pub mod accounts;
+pub mod credentials;
 pub mod limits;
 pub mod password;
 pub mod recovery;

@@ -107,7 +107,7 @@ async fn finish(
     mail::queue(
         landlord,
         &mut tx,
-        &verification(&account, code.expose_secret()),
+        &verification(&account.email, code.expose_secret()),
         None,
         now,
     )
@@ -123,7 +123,7 @@ pub async fn resend_verification(landlord: &Landlord, account: &Account, now: Da
     mail::queue(
         landlord,
         &mut tx,
-        &verification(account, code.expose_secret()),
+        &verification(&account.email, code.expose_secret()),
         None,
         now,
     )
@@ -163,9 +163,10 @@ fn welcome(account: &Account, workspace: &Workspace, url: &str) -> Email {
     )
 }
 
-fn verification(account: &Account, code: &str) -> Email {
+/// The message carrying an address-verification code.
+pub(crate) fn verification(to: &str, code: &str) -> Email {
     Email::new(
-        account.email.clone(),
+        to.to_owned(),
         "Your Ferrodesk verification code",
         format!("Your code is {code}. It works once, for 10 minutes.\n"),
         format!("<p>Your code is <strong>{code}</strong>. It works once, for 10 minutes.</p>"),

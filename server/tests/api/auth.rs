@@ -819,7 +819,76 @@ async fn forms_work_without_javascript(backend: Backend) {
     assert_eq!(header(&away, "location"), "/signin?next=/w/engines");
 }
 
+async fn changing_the_password_or_address_needs_the_current_password_and_sends_a_notice(backend: Backend) {
+    let app = app_on(backend).await;
+    let here = sign_up(&app, "ada@example.com", "engines").await;
+    let elsewhere = cookie_of(&sign_in(&app, "ada@example.com", PASSWORD, None).await);
+
+    // Without, or with a wrong, current password: refused, nothing changes, nothing is sent.
+    let missing = app
+        .call("account/password", &[("password", NEW_PASSWORD)], Some(&here))
+        .await;
+    assert!(missing.status().is_client_error(), "{}", missing.status());
+    let wrong = app
+        .call(
+            "account/password",
+            &[("current", "not my password"), ("password", NEW_PASSWORD)],
+            Some(&here),
+        )
+        .await;
+    assert!(expect(wrong, 422).await.contains("current"));
+    expect(sign_in(&app, "ada@example.com", PASSWORD, None).await, 200).await;
+
+    expect(
+        app.call(
+            "account/password",
+            &[("current", PASSWORD), ("password", NEW_PASSWORD)],
+            Some(&here),
+        )
+        .await,
+        200,
+    )
+    .await;
+    app.email("ada@example.com", "password was changed", 1).await;
+    expect(sessions(&app, &here).await, 200).await;
+    expect(sessions(&app, &elsewhere).await, 401).await;
+    expect(sign_in(&app, "ada@example.com", NEW_PASSWORD, None).await, 200).await;
+
+    // The address: the current password again; a code goes to the new one, a notice to the old one.
+    let wrong = app
+        .call(
+            "account/email",
+            &[("current", PASSWORD), ("email", "ada@new.example")],
+            Some(&here),
+        )
+        .await;
+    expect(wrong, 422).await;
+    expect(
+        app.call(
+            "account/email",
+            &[("current", NEW_PASSWORD), ("email", "ada@new.example")],
+            Some(&here),
+        )
+        .await,
+        200,
+    )
+    .await;
+    app.email(
+        "ada@example.com",
+        "email address of your Ferrodesk account was changed",
+        1,
+    )
+    .await;
+    let code = app.email("ada@new.example", "verification", 1).await.code();
+    let person = me(&app, &here).await;
+    assert_eq!(person["email"], "ada@new.example");
+    assert_eq!(person["verified"], false, "the new address is not verified yet");
+    expect(app.call("account/verify", &[("code", &code)], Some(&here)).await, 200).await;
+    expect(sign_in(&app, "ada@new.example", NEW_PASSWORD, None).await, 200).await;
+}
+
 on_both_backends!(
+    changing_the_password_or_address_needs_the_current_password_and_sends_a_notice,
     signing_up_creates_a_workspace_signs_in_and_mails_a_code,
     sign_up_refuses_bad_input_field_by_field,
     the_session_cookie_is_host_prefixed_secure_httponly_and_lax,
