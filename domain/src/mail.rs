@@ -73,6 +73,7 @@ pub enum Mailer {
     Files {
         transport: AsyncFileTransport<Tokio1Executor>,
         from: Mailbox,
+        dir: std::path::PathBuf,
     },
 }
 
@@ -102,8 +103,9 @@ impl Mailer {
                 let dir = data_dir.join("mail");
                 crate::crypto::create_private_dir(&dir)?;
                 Ok(Mailer::Files {
-                    transport: AsyncFileTransport::new(dir),
+                    transport: AsyncFileTransport::new(dir.clone()),
                     from,
+                    dir,
                 })
             }
         }
@@ -120,11 +122,16 @@ impl Mailer {
                     SendError::Transient(e.to_string())
                 }
             }),
-            Mailer::Files { transport, .. } => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| SendError::Transient(e.to_string())),
+            Mailer::Files { transport, dir, .. } => {
+                let id = transport
+                    .send(message)
+                    .await
+                    .map_err(|e| SendError::Transient(e.to_string()))?;
+                // Without a mail server, the log says where each message is, so sign-in links and codes can
+                // be read there. The log itself never carries a link or a code.
+                tracing::info!(file = %dir.join(format!("{id}.eml")).display(), "mail written to a file (no SMTP server configured)");
+                Ok(())
+            }
         }
     }
 }
