@@ -107,9 +107,40 @@ pub fn turnstile_site_key() -> Option<String> {
 
 /// Cloudflare's widget; its script (loaded by the page head when a site key is set) puts the token into the
 /// form as `turnstile`. Nothing when Turnstile is off.
+///
+/// The script renders the widgets present when it loads. A form that appears later (a page reached by
+/// client-side navigation) asks it to render its widget explicitly.
 #[component]
 pub fn TurnstileWidget() -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(element) = node.get() {
+            render_turnstile(&element);
+        }
+    });
     turnstile_site_key().map(|key| {
-        view! { <div class="cf-turnstile" data-sitekey=key data-response-field-name="turnstile"></div> }
+        view! { <div class="cf-turnstile" node_ref=node data-sitekey=key data-response-field-name="turnstile"></div> }
     })
+}
+
+/// Renders the widget in `element` if Turnstile's script has loaded (and so has scanned the page already)
+/// and the element is still empty; otherwise the script's own scan will find it.
+#[cfg(feature = "hydrate")]
+fn render_turnstile(element: &leptos::web_sys::HtmlDivElement) {
+    use leptos::wasm_bindgen::JsCast;
+    if element.child_element_count() > 0 {
+        return;
+    }
+    let Ok(turnstile) = js_sys::Reflect::get(&window(), &"turnstile".into()) else {
+        return;
+    };
+    if turnstile.is_undefined() {
+        return;
+    }
+    if let Ok(render) = js_sys::Reflect::get(&turnstile, &"render".into())
+        && let Some(render) = render.dyn_ref::<js_sys::Function>()
+    {
+        let _ = render.call1(&turnstile, element);
+    }
 }

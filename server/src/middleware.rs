@@ -21,6 +21,8 @@ const HSTS: &str = "max-age=63072000; includeSubDomains";
 /// Adds the headers every response carries. Pages set their own nonce'd CSP and `no-store`; everything
 /// else gets the restrictive default and `no-cache` (revalidate; ETags keep that cheap).
 pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Server functions answer for the signed-in person (their sessions, their team): never stored.
+    let personal = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -41,7 +43,9 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_CSP));
     }
-    if !headers.contains_key(header::CACHE_CONTROL) {
+    if personal {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     response

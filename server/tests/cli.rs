@@ -125,3 +125,54 @@ fn migrate_reports_progress_and_rotate_key_replaces_the_generated_key() {
     assert!(ferrodesk(&data, &["migrate"]).status.success());
     assert!(stdout(&ferrodesk(&data, &["workspaces", "list"])).contains("globex"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_ends_an_accounts_sessions_or_suspends_it() {
+    use domain::auth::{accounts, sign_ins};
+    let data = tempfile::tempdir().unwrap();
+    let config = domain::StorageConfig {
+        data_dir: data.path().to_owned(),
+        ..domain::StorageConfig::default()
+    };
+    let landlord = domain::Landlord::open(config).await.unwrap();
+    let password = secrecy::SecretString::from("violet tractor umbrella 93".to_owned());
+    let ada = accounts::create(&landlord, "ada@example.com", "Ada", &password)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    for _ in 0..2 {
+        sign_ins::start(&landlord, ada.id, sign_ins::Device::default(), now)
+            .await
+            .unwrap();
+    }
+
+    let ended = ferrodesk(&data, &["accounts", "end-sessions", "ada@example.com"]);
+    assert!(ended.status.success(), "{}", stderr(&ended));
+    assert!(stdout(&ended).contains("ended 2 sessions"), "{}", stdout(&ended));
+    assert!(sign_ins::list(&landlord, ada.id).await.unwrap().is_empty());
+
+    let live = sign_ins::start(&landlord, ada.id, sign_ins::Device::default(), now)
+        .await
+        .unwrap();
+    let suspended = ferrodesk(&data, &["accounts", "suspend", "ada@example.com"]);
+    assert!(suspended.status.success(), "{}", stderr(&suspended));
+    let policy = sign_ins::SessionPolicy::default();
+    assert!(sign_ins::check(&landlord, &live, policy, now).await.unwrap().is_none());
+    assert!(
+        accounts::authenticate(&landlord, "ada@example.com", &password)
+            .await
+            .is_err()
+    );
+
+    let resumed = ferrodesk(&data, &["accounts", "resume", "ada@example.com"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert!(
+        accounts::authenticate(&landlord, "ada@example.com", &password)
+            .await
+            .is_ok()
+    );
+
+    let unknown = ferrodesk(&data, &["accounts", "suspend", "nobody@example.com"]);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("there is no account nobody@example.com"));
+}

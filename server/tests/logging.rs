@@ -42,17 +42,7 @@ fn logs() -> &'static Captured {
 async fn story(app: &TestApp) -> Vec<String> {
     let mut secrets = vec![PASSWORD.to_owned()];
     let signup = app
-        .call(
-            "signup",
-            &[
-                ("name", "Ada"),
-                ("email", "ada@example.com"),
-                ("organization", "Engines"),
-                ("slug", "engines"),
-                ("password", PASSWORD),
-            ],
-            None,
-        )
+        .sign_up("Ada", "ada@example.com", "Engines", "engines", PASSWORD)
         .await;
     let cookie = cookie_of(&signup);
     secrets.push(cookie.split_once('=').unwrap().1.to_owned());
@@ -96,19 +86,7 @@ async fn story(app: &TestApp) -> Vec<String> {
     secrets.push(token);
 
     // An authorization denial: someone else's workspace.
-    let other = app
-        .call(
-            "signup",
-            &[
-                ("name", "Bob"),
-                ("email", "bob@example.com"),
-                ("organization", "Other"),
-                ("slug", "other"),
-                ("password", PASSWORD),
-            ],
-            None,
-        )
-        .await;
+    let other = app.sign_up("Bob", "bob@example.com", "Other", "other", PASSWORD).await;
     let bob = cookie_of(&other);
     assert_eq!(
         app.call("w/team", &[("slug", "engines")], Some(&bob)).await.status(),

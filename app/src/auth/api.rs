@@ -266,39 +266,62 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
                 remaining,
                 "wrong sign-in code"
             );
-            let message = if remaining == 0 {
-                "That code is not right, and it has now stopped working. Sign in again for a new one.".to_owned()
-            } else {
-                format!("That code is not right. {remaining} tries left.")
-            };
-            fail(AppError::field("code", message))
+            fail(code_refused(Some(remaining), "Sign in again"))
         }
-        CodeCheck::NoCode => fail(AppError::field(
-            "code",
-            "This code has expired or was replaced. Sign in again for a new one.",
-        )),
+        CodeCheck::NoCode => fail(code_refused(None, "Sign in again")),
     }
+}
+
+/// The error for a refused code: wrong with `remaining` tries left, or no live code; `renew` says how to get
+/// a new one ("Sign in again", "Ask").
+#[cfg(feature = "ssr")]
+fn code_refused(remaining: Option<i64>, renew: &str) -> AppError {
+    let message = match remaining {
+        Some(0) => format!("That code is not right, and it has now stopped working. {renew} for a new one."),
+        Some(remaining) => format!("That code is not right. {remaining} tries left."),
+        None => format!("This code has expired or was replaced. {renew} for a new one."),
+    };
+    AppError::field("code", message)
 }
 
 /// Emails a sign-in link. The answer is the same whether or not the address has an account.
 #[server(endpoint = "signin/link")]
 pub async fn request_magic_link(email: String, turnstile: Option<String>) -> Result<(), AppError> {
+    request_link(LinkKind::SignIn, &email, turnstile.as_deref()).await
+}
+
+#[cfg(feature = "ssr")]
+enum LinkKind {
+    SignIn,
+    PasswordReset,
+}
+
+/// A request for a sign-in or reset link: limits, Turnstile, the address checked, the message queued, and
+/// the same answer whether or not the address has an account.
+#[cfg(feature = "ssr")]
+async fn request_link(kind: LinkKind, email: &str, turnstile: Option<&str>) -> Result<(), AppError> {
     use crate::server::{fail, from_domain, limit_ip, limit_mail, now, redirect, services};
+    use domain::auth::recovery;
     let services = services()?;
-    let keep = |error: AppError| error.keeping(&[("email", email.as_str())]);
-    limit_ip(&services, "magic_link")?;
-    crate::server::turnstile(&services, turnstile.as_deref())
-        .await
-        .map_err(keep)?;
-    if let Err(error) = domain::auth::accounts::normalize_email(&email) {
+    let keep = |error: AppError| error.keeping(&[("email", email)]);
+    let (endpoint, back) = match kind {
+        LinkKind::SignIn => ("magic_link", "/signin/link?sent=1"),
+        LinkKind::PasswordReset => ("password_reset", "/password/forgot?sent=1"),
+    };
+    limit_ip(&services, endpoint)?;
+    crate::server::turnstile(&services, turnstile).await.map_err(keep)?;
+    if let Err(error) = domain::auth::accounts::normalize_email(email) {
         return fail(keep(AppError::field("email", error.to_string())));
     }
-    limit_mail(&services, &email).map_err(keep)?;
-    domain::auth::recovery::request_magic_link(services.landlord(), &email, &services.base_url, now())
-        .await
-        .map_err(from_domain)?;
-    tracing::info!(event = "magic_link_requested", email = ?email, "sign-in link requested");
-    redirect("/signin/link?sent=1");
+    limit_mail(&services, email).map_err(keep)?;
+    let (landlord, base_url) = (services.landlord(), services.base_url.as_str());
+    match kind {
+        LinkKind::SignIn => recovery::request_magic_link(landlord, email, base_url, now()).await,
+        LinkKind::PasswordReset => recovery::request_password_reset(landlord, email, base_url, now()).await,
+    }
+    .map_err(from_domain)?;
+    tracing::info!(event = "link_requested", kind = endpoint, email = ?email, "link requested");
+    redirect(back);
     Ok(())
 }
 
@@ -328,23 +351,7 @@ pub async fn redeem_magic_link(token: String) -> Result<(), AppError> {
 /// Emails a password-reset link. The answer is the same whether or not the address has an account.
 #[server(endpoint = "password/forgot")]
 pub async fn request_password_reset(email: String, turnstile: Option<String>) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, limit_ip, limit_mail, now, redirect, services};
-    let services = services()?;
-    let keep = |error: AppError| error.keeping(&[("email", email.as_str())]);
-    limit_ip(&services, "password_reset")?;
-    crate::server::turnstile(&services, turnstile.as_deref())
-        .await
-        .map_err(keep)?;
-    if let Err(error) = domain::auth::accounts::normalize_email(&email) {
-        return fail(keep(AppError::field("email", error.to_string())));
-    }
-    limit_mail(&services, &email).map_err(keep)?;
-    domain::auth::recovery::request_password_reset(services.landlord(), &email, &services.base_url, now())
-        .await
-        .map_err(from_domain)?;
-    tracing::info!(event = "password_reset_requested", email = ?email, "password reset requested");
-    redirect("/password/forgot?sent=1");
-    Ok(())
+    request_link(LinkKind::PasswordReset, &email, turnstile.as_deref()).await
 }
 
 /// Sets a new password with a reset link, ends every other session of the account, and signs in here.
@@ -498,19 +505,9 @@ pub async fn verify_email(code: String) -> Result<(), AppError> {
                 remaining,
                 "wrong verification code"
             );
-            fail(AppError::field(
-                "code",
-                if remaining == 0 {
-                    "That code is not right, and it has now stopped working. Ask for a new one.".to_owned()
-                } else {
-                    format!("That code is not right. {remaining} tries left.")
-                },
-            ))
+            fail(code_refused(Some(remaining), "Ask"))
         }
-        CodeCheck::NoCode => fail(AppError::field(
-            "code",
-            "This code has expired or was replaced. Ask for a new one.",
-        )),
+        CodeCheck::NoCode => fail(code_refused(None, "Ask")),
     }
 }
 

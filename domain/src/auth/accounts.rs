@@ -215,6 +215,25 @@ async fn hash_blocking(password: SecretString) -> Result<String> {
         .map_err(|_| Error::Config("password hashing panicked".into()))
 }
 
+/// A new password for `account`, checked against the policy and hashed (off the async threads).
+pub(crate) async fn new_password_hash(account: &Account, password: &SecretString) -> Result<String, NewAccountError> {
+    use secrecy::ExposeSecret;
+    password::check_policy(password.expose_secret(), &[&account.email, &account.name])?;
+    Ok(hash_blocking(password.clone()).await?)
+}
+
+/// Stores a new password hash, in the caller's transaction.
+pub(crate) async fn set_password_in(tx: &mut Tx, account_id: i64, hash: &str, now: DateTime<Utc>) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query("update accounts set password_hash = $2, updated_at = $3 where id = $1")
+        .bind(account_id)
+        .bind(hash)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
 /// Adds (or changes) a person's role in a workspace.
 pub async fn set_membership(landlord: &Landlord, account_id: i64, workspace: WorkspaceId, role: Role) -> Result<()> {
     let mut tx = landlord.db().begin().await?;

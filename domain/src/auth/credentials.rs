@@ -4,7 +4,7 @@
 
 use super::{
     accounts::{self, Account, AuthError},
-    password::{self, PasswordError},
+    password::PasswordError,
     registration::escape_html,
     tokens::{self, Purpose},
 };
@@ -39,20 +39,14 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), ChangeError> {
     confirm(landlord, account, current).await?;
-    password::check_policy(new.expose_secret(), &[&account.email, &account.name])?;
-    let new = new.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&new))
+    let hash = accounts::new_password_hash(account, new)
         .await
-        .map_err(|_| Error::Config("password hashing panicked".into()))?;
+        .map_err(|error| match error {
+            accounts::NewAccountError::Password(reason) => ChangeError::Password(reason),
+            accounts::NewAccountError::Other(other) => ChangeError::Other(other),
+        })?;
     let mut tx = landlord.db().begin().await.map_err(Error::from)?;
-    on_tx!(&mut tx, conn => sqlx::query("update accounts set password_hash = $2, updated_at = $3 where id = $1")
-        .bind(account.id)
-        .bind(&hash)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected()))
-    .map_err(Error::from)?;
+    accounts::set_password_in(&mut tx, account.id, &hash, now).await?;
     let notice = mail::Email::new(
         account.email.clone(),
         "Your Ferrodesk password was changed",

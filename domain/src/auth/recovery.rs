@@ -8,7 +8,7 @@
 
 use super::{
     accounts::{self, Account},
-    password::{self, PasswordError},
+    password::PasswordError,
     registration::escape_html,
     tokens::{self, Purpose, Subject},
 };
@@ -129,24 +129,18 @@ pub async fn reset_password(
         .await?
         .ok_or(ResetError::Invalid)?;
     let account = accounts::by_id(landlord, pending.account_id.ok_or(ResetError::Invalid)?).await?;
-    password::check_policy(new_password.expose_secret(), &[&account.email, &account.name])?;
-    let password = new_password.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&password))
+    let hash = accounts::new_password_hash(&account, new_password)
         .await
-        .map_err(|_| Error::Config("password hashing panicked".into()))?;
+        .map_err(|error| match error {
+            accounts::NewAccountError::Password(reason) => ResetError::Password(reason),
+            accounts::NewAccountError::Other(other) => ResetError::Other(other),
+        })?;
     let mut tx = landlord.db().begin().await.map_err(Error::from)?;
     match tokens::redeem_link_in(&mut tx, Purpose::PasswordReset, token, now).await {
         Err(Error::NotFound) => return Err(ResetError::Invalid),
         other => other?,
     };
-    crate::on_tx!(&mut tx, conn => sqlx::query("update accounts set password_hash = $2, updated_at = $3 where id = $1")
-        .bind(account.id)
-        .bind(&hash)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|done| done.rows_affected()))
-    .map_err(Error::from)?;
+    accounts::set_password_in(&mut tx, account.id, &hash, now).await?;
     tx.commit().await.map_err(Error::from)?;
     Ok(account)
 }

@@ -31,17 +31,7 @@ async fn expect(response: reqwest::Response, status: u16) -> String {
 /// Signs up `email` with a workspace at `slug`; returns the session cookie.
 async fn sign_up(app: &TestApp, email: &str, slug: &str) -> String {
     let response = app
-        .call(
-            "signup",
-            &[
-                ("name", "Ada Lovelace"),
-                ("email", email),
-                ("organization", "Analytical Engines"),
-                ("slug", slug),
-                ("password", PASSWORD),
-            ],
-            None,
-        )
+        .sign_up("Ada Lovelace", email, "Analytical Engines", slug, PASSWORD)
         .await;
     let cookie = session_cookie(&response).map(|(name, value, _)| format!("{name}={value}"));
     expect(response, 200).await;
@@ -148,17 +138,7 @@ async fn the_session_cookie_is_host_prefixed_secure_httponly_and_lax(backend: Ba
     })
     .await;
     let response = app
-        .call(
-            "signup",
-            &[
-                ("name", "Ada"),
-                ("email", "ada@example.com"),
-                ("organization", "Engines"),
-                ("slug", "engines"),
-                ("password", PASSWORD),
-            ],
-            None,
-        )
+        .sign_up("Ada", "ada@example.com", "Engines", "engines", PASSWORD)
         .await;
     let (name, value, line) = session_cookie(&response).expect("a session cookie");
     let location = header(&response, "location").to_owned();
@@ -173,6 +153,29 @@ async fn the_session_cookie_is_host_prefixed_secure_httponly_and_lax(backend: Ba
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&value).unwrap();
     assert!(raw.len() >= 16, "{value}");
     assert!(!location.contains(&value), "the session id is never in a URL");
+    // Nor in any page or redirect a signed-in person gets.
+    let cookie = format!("{name}={value}");
+    for path in [
+        "/",
+        "/account",
+        "/w/engines",
+        "/w/engines/team",
+        "/signin",
+        "/signup",
+        "/nowhere",
+    ] {
+        let page = app
+            .client
+            .get(app.url(path))
+            .header("accept", "text/html")
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert!(!header(&page, "location").contains(&value), "{path}");
+        let html = page.text().await.unwrap();
+        assert!(!html.contains(&value), "the session id is not in {path}");
+    }
 }
 
 async fn signing_in_gives_a_new_session_id_and_the_old_one_is_dead(backend: Backend) {
@@ -228,7 +231,13 @@ async fn sessions_are_listed_and_can_be_ended_one_by_one_or_everywhere(backend: 
             .unwrap();
         cookie_of(&response)
     };
-    let list: Value = serde_json::from_str(&expect(sessions(&app, &laptop).await, 200).await).unwrap();
+    let listed = sessions(&app, &laptop).await;
+    assert_eq!(
+        header(&listed, "cache-control"),
+        "no-store",
+        "personal answers are never cached"
+    );
+    let list: Value = serde_json::from_str(&expect(listed, 200).await).unwrap();
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["current"], true, "this session first");

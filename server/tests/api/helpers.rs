@@ -383,3 +383,28 @@ impl TestApp {
             .expect("the landlord opens")
     }
 }
+
+impl TestApp {
+    /// Signs up an organization through the server function, as the sign-up form does.
+    pub async fn sign_up(
+        &self,
+        name: &str,
+        email: &str,
+        organization: &str,
+        slug: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.call(
+            "signup",
+            &[
+                ("name", name),
+                ("email", email),
+                ("organization", organization),
+                ("slug", slug),
+                ("password", password),
+            ],
+            None,
+        )
+        .await
+    }
+}
