@@ -267,6 +267,10 @@ fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(middleware::client_errors_are_4xx))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
+                    middleware::restore_page_headers,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
                     middleware::reject_cross_site,
                 )),
         )
