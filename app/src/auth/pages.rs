@@ -16,7 +16,7 @@ use leptos_router::{
 
 /// Sets `Referrer-Policy: no-referrer` on a page whose address holds a token, so the token never leaves
 /// in a Referer header.
-fn no_referrer() {
+pub(crate) fn no_referrer() {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.insert_header(

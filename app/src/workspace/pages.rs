@@ -196,13 +196,7 @@ pub fn Team() -> impl IntoView {
 /// The page an invitation link opens. Showing it never uses the link up; accepting is a POST.
 #[component]
 pub fn AcceptInvitationPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            http::header::REFERRER_POLICY,
-            http::HeaderValue::from_static("no-referrer"),
-        );
-    }
+    crate::auth::pages::no_referrer();
     let params = use_params_map();
     let token = Memo::new(move |_| params.with(|p| p.get("token").unwrap_or_default()));
     let accept = ServerAction::<AcceptInvitation>::new();
