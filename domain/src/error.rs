@@ -10,6 +10,9 @@ pub enum Error {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// An upload over a size limit (HTTP 413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("the workspace is {0}")]
     Unavailable(&'static str),
     #[error("configuration: {0}")]

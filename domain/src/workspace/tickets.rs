@@ -1,7 +1,173 @@
-use crate::{Error, Result, WorkspaceDb, on_db};
-use chrono::{DateTime, Utc};
+//! Tickets and their threads: creation, changes recorded as events, replies and internal notes, tags,
+//! categories. Every write is one transaction that also keeps the search document, the audit log and the
+//! outbox of the mail it causes.
+
+use super::{markdown, outbox, search};
+use crate::{
+    Error, Result, WorkspaceDb,
+    db::{Db, Tx},
+    mail::Email,
+    on_db, on_tx,
+};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    New,
+    Open,
+    Pending,
+    OnHold,
+    Solved,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::New,
+        Status::Open,
+        Status::Pending,
+        Status::OnHold,
+        Status::Solved,
+        Status::Closed,
+    ];
+    /// The statuses of tickets still being worked.
+    pub const UNSOLVED: [Status; 4] = [Status::New, Status::Open, Status::Pending, Status::OnHold];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Open => "open",
+            Status::Pending => "pending",
+            Status::OnHold => "on_hold",
+            Status::Solved => "solved",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::New => "New",
+            Status::Open => "Open",
+            Status::Pending => "Pending",
+            Status::OnHold => "On hold",
+            Status::Solved => "Solved",
+            Status::Closed => "Closed",
+        }
+    }
+
+    pub fn is_solved(self) -> bool {
+        matches!(self, Status::Solved | Status::Closed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Priority> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => "Low",
+            Priority::Normal => "Normal",
+            Priority::High => "High",
+            Priority::Urgent => "Urgent",
+        }
+    }
+}
+
+/// Who makes a change: an agent (account of the landlord) or a customer of the workspace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Author {
+    Agent {
+        account_id: i64,
+        name: String,
+    },
+    Customer {
+        customer_id: i64,
+        name: String,
+    },
+    /// The system itself (imports, the seeding command).
+    System,
+}
+
+/// A change's author plus what the audit log and the mail it causes need.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub author: Author,
+    /// The client's address, for the audit log.
+    pub ip: Option<String>,
+    /// The public URL of the site (links in notifications), without a trailing slash.
+    pub base_url: String,
+    pub workspace_slug: String,
+    pub workspace_name: String,
+}
+
+impl Actor {
+    fn audit_name(&self) -> String {
+        match &self.author {
+            Author::Agent { account_id, .. } => format!("account:{account_id}"),
+            Author::Customer { customer_id, .. } => format!("customer:{customer_id}"),
+            Author::System => "system".into(),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match &self.author {
+            Author::Agent { name, .. } | Author::Customer { name, .. } => name,
+            Author::System => "Ferrodesk",
+        }
+    }
+
+    fn account_id(&self) -> Option<i64> {
+        match &self.author {
+            Author::Agent { account_id, .. } => Some(*account_id),
+            _ => None,
+        }
+    }
+
+    fn customer_id(&self) -> Option<i64> {
+        match &self.author {
+            Author::Customer { customer_id, .. } => Some(*customer_id),
+            _ => None,
+        }
+    }
+}
+
+/// An agent a ticket can be assigned to: the caller checks that the account is a member of the workspace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignee {
+    pub account_id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+/// A ticket as the list and the ticket page show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Ticket {
     pub id: i64,
@@ -10,70 +176,947 @@ pub struct Ticket {
     pub status: String,
     pub priority: String,
     pub requester_id: i64,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub assignee_account_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub assignee_email: Option<String>,
+    pub category_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub solved_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, number, subject, status, priority, requester_id, created_at";
+pub(crate) const COLUMNS: &str = "id, number, subject, status, priority, requester_id, requester_name, \
+    requester_email, assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at, solved_at";
 
-/// Creates a ticket with the next number of the workspace and its first message, in one transaction.
-#[tracing::instrument(skip_all, fields(workspace = %ws.id()))]
-pub async fn create(ws: &WorkspaceDb, requester_id: i64, subject: &str, body: &str) -> Result<Ticket> {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub kind: String,
+    pub author_account_id: Option<i64>,
+    pub author_customer_id: Option<i64>,
+    pub author_name: String,
+    /// The Markdown as written (or the event's text).
+    pub body: String,
+    /// Sanitized HTML, rendered when the message was written.
+    pub html: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// How long after writing it an agent may still correct their own reply or note.
+pub const EDIT_WINDOW: Duration = Duration::minutes(15);
+/// The longest subject, in characters.
+pub const SUBJECT_MAX: usize = 200;
+/// The longest message body, in bytes.
+pub const BODY_MAX: usize = 100_000;
+const TAG_MAX: usize = 40;
+const NAME_MAX: usize = 120;
+
+fn invalid(message: &str) -> Error {
+    Error::Invalid(message.into())
+}
+
+fn check_subject(subject: &str) -> Result<&str> {
     let subject = subject.trim();
-    if subject.is_empty() || subject.chars().count() > 200 {
-        return Err(Error::Invalid("A subject must be 1 to 200 characters long.".into()));
+    if subject.is_empty() || subject.chars().count() > SUBJECT_MAX {
+        return Err(invalid("A subject must be 1 to 200 characters long."));
     }
-    let now = Utc::now();
-    let sql = format!(
-        "insert into tickets (number, subject, requester_id, created_at, updated_at)
-         values ($1, $2, $3, $4, $4) returning {COLUMNS}"
-    );
-    on_db!(ws.db(), pool => {
-        let mut tx = pool.begin().await?;
-        // The counter row is locked by this update until commit, so numbers are gap-free and unique.
-        let number: i64 = sqlx::query_scalar(
-            "update counters set value = value + 1 where name = 'ticket_number' returning value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let ticket: Ticket = sqlx::query_as(&sql)
-            .bind(number)
-            .bind(subject)
-            .bind(requester_id)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(
-            "insert into messages (ticket_id, author_customer_id, kind, body, created_at)
-             values ($1, $2, 'reply', $3, $4)",
-        )
-        .bind(ticket.id)
-        .bind(requester_id)
-        .bind(body)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(ticket)
-    })
+    if subject.chars().any(char::is_control) {
+        return Err(invalid("A subject cannot hold control characters or line breaks."));
+    }
+    Ok(subject)
 }
 
-pub async fn get(ws: &WorkspaceDb, id: i64) -> Result<Ticket> {
+fn check_body(body: &str) -> Result<&str> {
+    let body = body.trim_end();
+    if body.trim().is_empty() {
+        return Err(invalid("Write a message."));
+    }
+    if body.len() > BODY_MAX {
+        return Err(invalid("A message can be at most 100,000 characters long."));
+    }
+    Ok(body)
+}
+
+/// Normalizes a tag: lower case, spaces become dashes, letters, digits, `-`, `_` and `.` only.
+pub fn normalize_tag(tag: &str) -> Result<String> {
+    let tag: String = tag
+        .trim()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-");
+    if tag.is_empty() || tag.chars().count() > TAG_MAX {
+        return Err(invalid("A tag must be 1 to 40 characters long."));
+    }
+    if !tag.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        return Err(invalid("A tag may hold letters, digits, '-', '_' and '.' only."));
+    }
+    Ok(tag)
+}
+
+/// Parses a comma-separated list of tags, dropping repeats.
+pub fn parse_tags(list: &str) -> Result<Vec<String>> {
+    let mut tags = Vec::new();
+    for tag in list.split(',').filter(|t| !t.trim().is_empty()) {
+        let tag = normalize_tag(tag)?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > 20 {
+        return Err(invalid("A ticket can carry at most 20 tags."));
+    }
+    Ok(tags)
+}
+
+/// What an agent (or the portal) enters to open a ticket.
+#[derive(Clone, Debug, Default)]
+pub struct NewTicket {
+    pub requester_email: String,
+    pub requester_name: String,
+    pub subject: String,
+    pub body: String,
+    pub priority: Option<Priority>,
+    pub category_id: Option<i64>,
+    pub tags: Vec<String>,
+    pub assignee: Option<Assignee>,
+}
+
+fn check_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ','))
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if valid {
+        Ok(email)
+    } else {
+        Err(invalid("Enter the requester's email address."))
+    }
+}
+
+/// The ticket's transaction: a `Tx` of the workspace's database plus the backend, for the few statements
+/// whose SQL differs.
+pub(crate) async fn begin(ws: &WorkspaceDb) -> Result<Tx> {
+    Ok(ws.db().begin().await?)
+}
+
+fn is_sqlite(ws: &WorkspaceDb) -> bool {
+    matches!(ws.db(), Db::Sqlite(_))
+}
+
+/// Finds the customer with `email`, creating them (named `name`, or after the address) if there is none.
+async fn requester(tx: &mut Tx, email: &str, name: &str, now: DateTime<Utc>) -> Result<(i64, String)> {
+    let name = name.trim();
+    if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(invalid("A name can be at most 120 characters long, on one line."));
+    }
+    let found: Option<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(
+        "select id, name from customers where email = $1",
+    )
+    .bind(email)
+    .fetch_optional(conn)
+    .await)?;
+    if let Some(found) = found {
+        return Ok(found);
+    }
+    let name = if name.is_empty() {
+        email.split('@').next().unwrap_or(email)
+    } else {
+        name
+    };
+    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "insert into customers (email, name, created_at, updated_at) values ($1, $2, $3, $3)
+         on conflict (email) do update set updated_at = customers.updated_at returning id",
+    )
+    .bind(email)
+    .bind(name)
+    .bind(now)
+    .fetch_one(conn)
+    .await)?;
+    Ok((id, name.to_owned()))
+}
+
+async fn audit(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "insert into audit_log (actor, action, subject, ip, detail, created_at) values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(actor.audit_name())
+    .bind(action)
+    .bind(subject)
+    .bind(actor.ip.as_deref())
+    .bind(detail)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(())
+}
+
+async fn insert_message(
+    tx: &mut Tx,
+    ticket_id: i64,
+    actor: &Actor,
+    kind: &str,
+    body: &str,
+    html: &str,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(
+        "insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body, html, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
+    )
+    .bind(ticket_id)
+    .bind(actor.account_id())
+    .bind(actor.customer_id())
+    .bind(actor.name())
+    .bind(kind)
+    .bind(body)
+    .bind(html)
+    .bind(now)
+    .fetch_one(conn)
+    .await)?)
+}
+
+/// Records an event line in the thread ("Status: Open → Solved").
+async fn event(tx: &mut Tx, ticket_id: i64, actor: &Actor, text: &str, now: DateTime<Utc>) -> Result<()> {
+    let html = markdown::escape(text);
+    insert_message(tx, ticket_id, actor, "event", text, &html, now).await?;
+    Ok(())
+}
+
+async fn set_tags_in(tx: &mut Tx, ticket_id: i64, tags: &[String]) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query("delete from ticket_tags where ticket_id = $1")
+        .bind(ticket_id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    for tag in tags {
+        add_tag_in(tx, ticket_id, tag).await?;
+    }
+    Ok(())
+}
+
+async fn add_tag_in(tx: &mut Tx, ticket_id: i64, tag: &str) -> Result<()> {
+    let tag_id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "insert into tags (name) values ($1) on conflict (name) do update set name = excluded.name returning id",
+    )
+    .bind(tag)
+    .fetch_one(conn)
+    .await)?;
+    on_tx!(tx, conn => sqlx::query(
+        "insert into ticket_tags (ticket_id, tag_id) values ($1, $2) on conflict do nothing",
+    )
+    .bind(ticket_id)
+    .bind(tag_id)
+    .execute(conn)
+    .await
+    .map(|d| d.rows_affected()))?;
+    Ok(())
+}
+
+async fn category_exists(tx: &mut Tx, id: i64) -> Result<()> {
+    let found: Option<i64> = on_tx!(tx, conn => sqlx::query_scalar("select id from categories where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await)?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| invalid("Choose one of the workspace's categories."))
+}
+
+async fn ticket_in(tx: &mut Tx, id: i64) -> Result<Ticket> {
+    let sql = format!("select {COLUMNS} from tickets where id = $1");
+    let found: Option<Ticket> = on_tx!(tx, conn => sqlx::query_as(&sql).bind(id).fetch_optional(conn).await)?;
+    found.ok_or(Error::NotFound)
+}
+
+fn message_id(actor: &Actor, ticket: &Ticket, message_id: i64) -> String {
+    let host = url::Url::parse(&actor.base_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "ferrodesk.invalid".into());
+    format!("<{}.{}.{}@{host}>", actor.workspace_slug, ticket.number, message_id)
+}
+
+fn ticket_url(actor: &Actor, ticket: &Ticket) -> String {
+    format!(
+        "{}/w/{}/tickets/{}",
+        actor.base_url, actor.workspace_slug, ticket.number
+    )
+}
+
+/// A mail about a ticket, threaded under its first mail.
+fn ticket_email(
+    actor: &Actor,
+    ticket: &Ticket,
+    thread: &str,
+    to: &str,
+    message: i64,
+    text: String,
+    html: String,
+) -> Email {
+    let own_id = message_id(actor, ticket, message);
+    Email {
+        to: to.to_owned(),
+        subject: format!("[#{}] {}", ticket.number, ticket.subject),
+        text,
+        html: Some(html),
+        in_reply_to: (own_id != thread && !thread.is_empty()).then(|| thread.to_owned()),
+        message_id: Some(own_id),
+    }
+}
+
+/// Opens a ticket: the requester is found or created from the address, the body is its first message (a
+/// public reply by whoever opened it). The requester gets a confirmation, an assignee a notice.
+#[tracing::instrument(skip_all, fields(workspace = %ws.id()))]
+pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateTime<Utc>) -> Result<Ticket> {
+    let subject = check_subject(&new.subject)?;
+    let body = check_body(&new.body)?;
+    let email = check_email(&new.requester_email)?;
+    let html = markdown::render(body);
+    let priority = new.priority.unwrap_or(Priority::Normal);
+    let mut tx = begin(ws).await?;
+    if let Some(category) = new.category_id {
+        category_exists(&mut tx, category).await?;
+    }
+    let (requester_id, requester_name) = requester(&mut tx, &email, &new.requester_name, now).await?;
+    // The counter row stays locked by this update until commit, so numbers are gap-free and unique.
+    let number: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "update counters set value = value + 1 where name = 'ticket_number' returning value",
+    )
+    .fetch_one(conn)
+    .await)?;
+    let sql = format!(
+        "insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
+                              assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning {COLUMNS}"
+    );
+    let ticket: Ticket = on_tx!(&mut tx, conn => sqlx::query_as(&sql)
+        .bind(number)
+        .bind(subject)
+        .bind(priority.as_str())
+        .bind(requester_id)
+        .bind(&requester_name)
+        .bind(&email)
+        .bind(new.assignee.as_ref().map(|a| a.account_id))
+        .bind(new.assignee.as_ref().map(|a| a.name.as_str()))
+        .bind(new.assignee.as_ref().map(|a| a.email.as_str()))
+        .bind(new.category_id)
+        .bind(now)
+        .fetch_one(conn)
+        .await)?;
+    // The portal's customer writes as themself; an agent writes on the requester's behalf.
+    let first = insert_message(&mut tx, ticket.id, actor, "reply", body, &html, now).await?;
+    let thread = message_id(actor, &ticket, first);
+    on_tx!(&mut tx, conn => sqlx::query("update tickets set thread_id = $1 where id = $2")
+        .bind(&thread)
+        .bind(ticket.id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    set_tags_in(&mut tx, ticket.id, &new.tags).await?;
+    search::reindex(&mut tx, is_sqlite(ws), ticket.id).await?;
+    audit(
+        &mut tx,
+        actor,
+        "ticket.created",
+        &format!("ticket:{}", ticket.number),
+        None,
+        now,
+    )
+    .await?;
+    let url = ticket_url(actor, &ticket);
+    let confirmation = ticket_email(
+        actor,
+        &ticket,
+        &thread,
+        &email,
+        first,
+        format!(
+            "We have your request #{} and will answer here by email.\n\n{}\n",
+            ticket.number, body
+        ),
+        format!(
+            "<p>We have your request #{} and will answer here by email.</p><blockquote>{}</blockquote>",
+            ticket.number, html
+        ),
+    );
+    outbox::add(&mut tx, &confirmation, now).await?;
+    if let Some(assignee) = &new.assignee
+        && Some(assignee.account_id) != actor.account_id()
+    {
+        let notice = assignment_email(actor, &ticket, &thread, assignee, &url);
+        outbox::add(&mut tx, &notice, now).await?;
+    }
+    tx.commit().await?;
+    Ok(ticket)
+}
+
+fn assignment_email(actor: &Actor, ticket: &Ticket, thread: &str, assignee: &Assignee, url: &str) -> Email {
+    let mut email = Email::new(
+        assignee.email.clone(),
+        format!("[#{}] {}", ticket.number, ticket.subject),
+        format!(
+            "{} assigned ticket #{} to you in {}.\n\n{url}\n",
+            actor.name(),
+            ticket.number,
+            actor.workspace_name
+        ),
+        format!(
+            "<p>{} assigned ticket #{} to you in {}.</p><p><a href=\"{}\">Open the ticket</a></p>",
+            markdown::escape(actor.name()),
+            ticket.number,
+            markdown::escape(&actor.workspace_name),
+            markdown::escape(url)
+        ),
+    );
+    email.in_reply_to = (!thread.is_empty()).then(|| thread.to_owned());
+    email
+}
+
+/// The ticket with `number`.
+pub async fn get(ws: &WorkspaceDb, number: i64) -> Result<Ticket> {
+    let sql = format!("select {COLUMNS} from tickets where number = $1");
+    let found: Option<Ticket> = on_db!(ws.db(), pool => sqlx::query_as(&sql).bind(number).fetch_optional(pool).await)?;
+    found.ok_or(Error::NotFound)
+}
+
+/// The ticket with the row id `id`.
+pub async fn get_by_id(ws: &WorkspaceDb, id: i64) -> Result<Ticket> {
     let sql = format!("select {COLUMNS} from tickets where id = $1");
     let found: Option<Ticket> = on_db!(ws.db(), pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
     found.ok_or(Error::NotFound)
 }
 
-pub async fn list(ws: &WorkspaceDb) -> Result<Vec<Ticket>> {
-    let sql = format!("select {COLUMNS} from tickets order by number desc");
-    Ok(on_db!(ws.db(), pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+/// A ticket's thread, oldest first. `public_only` leaves out internal notes (what a customer may see).
+pub async fn thread(ws: &WorkspaceDb, ticket_id: i64, public_only: bool) -> Result<Vec<Message>> {
+    let sql = if public_only {
+        "select id, kind, author_account_id, author_customer_id, author_name, body, html, created_at, edited_at
+         from messages where ticket_id = $1 and kind <> 'note' order by id"
+    } else {
+        "select id, kind, author_account_id, author_customer_id, author_name, body, html, created_at, edited_at
+         from messages where ticket_id = $1 order by id"
+    };
+    Ok(on_db!(ws.db(), pool => sqlx::query_as(sql).bind(ticket_id).fetch_all(pool).await)?)
 }
 
-/// The bodies of a ticket's messages, oldest first.
-pub async fn message_bodies(ws: &WorkspaceDb, ticket_id: i64) -> Result<Vec<String>> {
+/// The tags of a ticket, alphabetically.
+pub async fn tags(ws: &WorkspaceDb, ticket_id: i64) -> Result<Vec<String>> {
     Ok(on_db!(ws.db(), pool => sqlx::query_scalar(
-        "select body from messages where ticket_id = $1 order by id",
+        "select t.name from ticket_tags tt join tags t on t.id = tt.tag_id where tt.ticket_id = $1 order by t.name",
     )
     .bind(ticket_id)
     .fetch_all(pool)
     .await)?)
+}
+
+/// What a change to a ticket sets; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    pub subject: Option<String>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<Assignee>>,
+    /// `Some(None)` clears the category.
+    pub category_id: Option<Option<i64>>,
+    /// Replaces the tags.
+    pub tags: Option<Vec<String>>,
+    /// Adds tags, keeping the others.
+    pub add_tags: Vec<String>,
+}
+
+/// Applies `changes` to the ticket with row id `id`; every field that really changes becomes an event in
+/// the thread and an audit entry. Returns the ticket as it is now.
+#[tracing::instrument(skip_all, fields(workspace = %ws.id(), ticket = id))]
+pub async fn update(ws: &WorkspaceDb, actor: &Actor, id: i64, changes: &Changes, now: DateTime<Utc>) -> Result<Ticket> {
+    let mut tx = begin(ws).await?;
+    let ticket = update_in(ws, &mut tx, actor, id, changes, now).await?;
+    tx.commit().await?;
+    Ok(ticket)
+}
+
+async fn update_in(
+    ws: &WorkspaceDb,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: i64,
+    changes: &Changes,
+    now: DateTime<Utc>,
+) -> Result<Ticket> {
+    let before = ticket_in(tx, id).await?;
+    let mut events: Vec<String> = Vec::new();
+    let mut reindex = false;
+    if let Some(subject) = &changes.subject {
+        let subject = check_subject(subject)?;
+        if subject != before.subject {
+            on_tx!(&mut *tx, conn => sqlx::query("update tickets set subject = $1 where id = $2")
+                .bind(subject)
+                .bind(id)
+                .execute(conn)
+                .await
+                .map(|d| d.rows_affected()))?;
+            events.push(format!("Subject: {} → {}", before.subject, subject));
+            reindex = true;
+        }
+    }
+    if let Some(status) = changes.status
+        && status.as_str() != before.status
+    {
+        let solved_at = if status.is_solved() {
+            before.solved_at.or(Some(now))
+        } else {
+            None
+        };
+        on_tx!(&mut *tx, conn => sqlx::query("update tickets set status = $1, solved_at = $2 where id = $3")
+            .bind(status.as_str())
+            .bind(solved_at)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|d| d.rows_affected()))?;
+        let old = Status::parse(&before.status).map_or("?", Status::label);
+        events.push(format!("Status: {old} → {}", status.label()));
+    }
+    if let Some(priority) = changes.priority
+        && priority.as_str() != before.priority
+    {
+        on_tx!(&mut *tx, conn => sqlx::query("update tickets set priority = $1 where id = $2")
+            .bind(priority.as_str())
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|d| d.rows_affected()))?;
+        let old = Priority::parse(&before.priority).map_or("?", Priority::label);
+        events.push(format!("Priority: {old} → {}", priority.label()));
+    }
+    let mut newly_assigned = None;
+    if let Some(assignee) = &changes.assignee
+        && assignee.as_ref().map(|a| a.account_id) != before.assignee_account_id
+    {
+        on_tx!(&mut *tx, conn => sqlx::query(
+            "update tickets set assignee_account_id = $1, assignee_name = $2, assignee_email = $3 where id = $4",
+        )
+        .bind(assignee.as_ref().map(|a| a.account_id))
+        .bind(assignee.as_ref().map(|a| a.name.as_str()))
+        .bind(assignee.as_ref().map(|a| a.email.as_str()))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+        events.push(match assignee {
+            Some(a) => format!("Assigned to {}", a.name),
+            None => "Unassigned".into(),
+        });
+        newly_assigned = assignee.clone();
+    }
+    if let Some(category) = changes.category_id
+        && category != before.category_id
+    {
+        if let Some(category) = category {
+            category_exists(tx, category).await?;
+        }
+        on_tx!(&mut *tx, conn => sqlx::query("update tickets set category_id = $1 where id = $2")
+            .bind(category)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|d| d.rows_affected()))?;
+        let name: Option<String> = match category {
+            Some(c) => on_tx!(&mut *tx, conn => sqlx::query_scalar("select name from categories where id = $1")
+                .bind(c)
+                .fetch_optional(conn)
+                .await)?,
+            None => None,
+        };
+        events.push(format!("Category: {}", name.as_deref().unwrap_or("none")));
+    }
+    if let Some(tags) = &changes.tags {
+        let old = tags_in(tx, id).await?;
+        if *tags != old {
+            set_tags_in(tx, id, tags).await?;
+            events.push(format!(
+                "Tags: {}",
+                if tags.is_empty() {
+                    "none".into()
+                } else {
+                    tags.join(", ")
+                }
+            ));
+        }
+    }
+    if !changes.add_tags.is_empty() {
+        let old = tags_in(tx, id).await?;
+        let added: Vec<&String> = changes.add_tags.iter().filter(|t| !old.contains(t)).collect();
+        for tag in &added {
+            add_tag_in(tx, id, tag).await?;
+        }
+        if !added.is_empty() {
+            events.push(format!(
+                "Tagged {}",
+                added.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if events.is_empty() {
+        return Ok(before);
+    }
+    for text in &events {
+        event(tx, id, actor, text, now).await?;
+    }
+    on_tx!(&mut *tx, conn => sqlx::query("update tickets set updated_at = $1 where id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    if reindex {
+        search::reindex(tx, is_sqlite(ws), id).await?;
+    }
+    let subject = format!("ticket:{}", before.number);
+    audit(tx, actor, "ticket.updated", &subject, Some(&events.join("; ")), now).await?;
+    let after = ticket_in(tx, id).await?;
+    if let Some(assignee) = newly_assigned
+        && Some(assignee.account_id) != actor.account_id()
+    {
+        let thread = thread_id_in(tx, id).await?;
+        let notice = assignment_email(actor, &after, &thread, &assignee, &ticket_url(actor, &after));
+        outbox::add(tx, &notice, now).await?;
+    }
+    Ok(after)
+}
+
+async fn tags_in(tx: &mut Tx, ticket_id: i64) -> Result<Vec<String>> {
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(
+        "select t.name from ticket_tags tt join tags t on t.id = tt.tag_id where tt.ticket_id = $1 order by t.name",
+    )
+    .bind(ticket_id)
+    .fetch_all(conn)
+    .await)?)
+}
+
+async fn thread_id_in(tx: &mut Tx, ticket_id: i64) -> Result<String> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_scalar("select thread_id from tickets where id = $1")
+        .bind(ticket_id)
+        .fetch_one(conn)
+        .await)?,
+    )
+}
+
+/// Applies the same changes to many tickets in one transaction: all or none. Returns how many changed.
+#[tracing::instrument(skip_all, fields(workspace = %ws.id(), tickets = ids.len()))]
+pub async fn update_many(
+    ws: &WorkspaceDb,
+    actor: &Actor,
+    ids: &[i64],
+    changes: &Changes,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    if ids.is_empty() {
+        return Err(invalid("Select at least one ticket."));
+    }
+    if ids.len() > 500 {
+        return Err(invalid("Change at most 500 tickets at a time."));
+    }
+    let mut tx = begin(ws).await?;
+    let mut changed = 0;
+    for id in ids {
+        let before = ticket_in(&mut tx, *id).await?;
+        let after = update_in(ws, &mut tx, actor, *id, changes, now).await?;
+        if after.updated_at != before.updated_at || after != before {
+            changed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A public reply: the requester sees it and gets it by mail.
+    Reply,
+    /// An internal note: agents only, never shown or mailed to a customer.
+    Note,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Reply => "reply",
+            Kind::Note => "note",
+        }
+    }
+}
+
+/// Adds a reply or a note to the ticket with row id `ticket_id`, optionally changing its status in the same
+/// step ("reply and set pending"). Returns the new message's id.
+#[tracing::instrument(skip_all, fields(workspace = %ws.id(), ticket = ticket_id))]
+pub async fn add_message(
+    ws: &WorkspaceDb,
+    actor: &Actor,
+    ticket_id: i64,
+    kind: Kind,
+    body: &str,
+    status: Option<Status>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let mut tx = begin(ws).await?;
+    let id = add_message_in(ws, &mut tx, actor, ticket_id, kind, body, status, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`add_message`] inside a caller's transaction (attachments are recorded in the same one).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn add_message_in(
+    ws: &WorkspaceDb,
+    tx: &mut Tx,
+    actor: &Actor,
+    ticket_id: i64,
+    kind: Kind,
+    body: &str,
+    status: Option<Status>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let body = check_body(body)?;
+    if kind == Kind::Note && !matches!(actor.author, Author::Agent { .. }) {
+        return Err(Error::NotFound);
+    }
+    let ticket = ticket_in(tx, ticket_id).await?;
+    let html = markdown::render(body);
+    let id = insert_message(tx, ticket_id, actor, kind.as_str(), body, &html, now).await?;
+    // A customer answering a pending or solved ticket reopens it; an agent's status choice wins otherwise.
+    let status = match (&actor.author, status) {
+        (_, Some(status)) => Some(status),
+        (Author::Customer { .. }, None) if ticket.status != "new" => Some(Status::Open),
+        _ => None,
+    };
+    let changes = Changes {
+        status,
+        ..Changes::default()
+    };
+    update_in(ws, tx, actor, ticket_id, &changes, now).await?;
+    on_tx!(&mut *tx, conn => sqlx::query("update tickets set updated_at = $1 where id = $2")
+        .bind(now)
+        .bind(ticket_id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    search::reindex(tx, is_sqlite(ws), ticket_id).await?;
+    let action = if kind == Kind::Note {
+        "ticket.note_added"
+    } else {
+        "ticket.replied"
+    };
+    audit(tx, actor, action, &format!("ticket:{}", ticket.number), None, now).await?;
+    let thread = thread_id_in(tx, ticket_id).await?;
+    match (kind, &actor.author) {
+        (Kind::Reply, Author::Agent { .. } | Author::System) => {
+            let text = format!("{body}\n\n— {} ({})\n", actor.name(), actor.workspace_name);
+            let html = format!(
+                "{html}<p>— {} ({})</p>",
+                markdown::escape(actor.name()),
+                markdown::escape(&actor.workspace_name)
+            );
+            let email = ticket_email(actor, &ticket, &thread, &ticket.requester_email, id, text, html);
+            outbox::add(tx, &email, now).await?;
+        }
+        (Kind::Reply, Author::Customer { .. }) => {
+            if ticket.assignee_account_id.is_some() {
+                if let Some(to) = &ticket.assignee_email {
+                    let url = ticket_url(actor, &ticket);
+                    let text = format!("{} answered #{}:\n\n{body}\n\n{url}\n", actor.name(), ticket.number);
+                    let html = format!(
+                        "<p>{} answered #{}:</p>{html}<p><a href=\"{}\">Open the ticket</a></p>",
+                        markdown::escape(actor.name()),
+                        ticket.number,
+                        markdown::escape(&url)
+                    );
+                    let email = ticket_email(actor, &ticket, &thread, to, id, text, html);
+                    outbox::add(tx, &email, now).await?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(id)
+}
+
+/// Corrects an agent's own reply or note within [`EDIT_WINDOW`] of writing it.
+#[tracing::instrument(skip_all, fields(workspace = %ws.id(), message = message_id))]
+pub async fn edit_message(
+    ws: &WorkspaceDb,
+    actor: &Actor,
+    message_id: i64,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<Message> {
+    let body = check_body(body)?;
+    let Some(account_id) = actor.account_id() else {
+        return Err(Error::NotFound);
+    };
+    let mut tx = begin(ws).await?;
+    let found: Option<(i64, Option<i64>, String, DateTime<Utc>)> = on_tx!(&mut tx, conn => sqlx::query_as(
+        "select ticket_id, author_account_id, kind, created_at from messages where id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(conn)
+    .await)?;
+    let Some((ticket_id, author, kind, created_at)) = found else {
+        return Err(Error::NotFound);
+    };
+    if author != Some(account_id) || kind == "event" {
+        return Err(Error::Conflict("Only your own replies and notes can be edited.".into()));
+    }
+    if now - created_at > EDIT_WINDOW {
+        return Err(Error::Conflict(
+            "Messages can be edited for 15 minutes after they are written.".into(),
+        ));
+    }
+    let html = markdown::render(body);
+    let message: Message = on_tx!(&mut tx, conn => sqlx::query_as(
+        "update messages set body = $1, html = $2, edited_at = $3 where id = $4
+         returning id, kind, author_account_id, author_customer_id, author_name, body, html, created_at, edited_at",
+    )
+    .bind(body)
+    .bind(&html)
+    .bind(now)
+    .bind(message_id)
+    .fetch_one(conn)
+    .await)?;
+    search::reindex(&mut tx, is_sqlite(ws), ticket_id).await?;
+    let number: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar("select number from tickets where id = $1")
+        .bind(ticket_id)
+        .fetch_one(conn)
+        .await)?;
+    audit(
+        &mut tx,
+        actor,
+        "message.edited",
+        &format!("ticket:{number}"),
+        Some(&format!("message {message_id}")),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(message)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Category {
+    pub id: i64,
+    pub name: String,
+}
+
+pub async fn categories(ws: &WorkspaceDb) -> Result<Vec<Category>> {
+    Ok(
+        on_db!(ws.db(), pool => sqlx::query_as("select id, name from categories order by name")
+        .fetch_all(pool)
+        .await)?,
+    )
+}
+
+/// Adds a category (admins decide; the caller checks the role).
+pub async fn create_category(ws: &WorkspaceDb, actor: &Actor, name: &str, now: DateTime<Utc>) -> Result<Category> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(invalid("A category name must be 1 to 60 characters long."));
+    }
+    let mut tx = begin(ws).await?;
+    let category: Category = on_tx!(&mut tx, conn => sqlx::query_as(
+        "insert into categories (name, created_at) values ($1, $2) returning id, name",
+    )
+    .bind(name)
+    .bind(now)
+    .fetch_one(conn)
+    .await)
+    .map_err(|e| Error::unique_or(e, || format!("There is a category named {name} already.")))?;
+    audit(
+        &mut tx,
+        actor,
+        "category.created",
+        &format!("category:{}", category.id),
+        Some(name),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(category)
+}
+
+/// Removes a category; its tickets keep their place with no category.
+pub async fn delete_category(ws: &WorkspaceDb, actor: &Actor, id: i64, now: DateTime<Utc>) -> Result<()> {
+    let mut tx = begin(ws).await?;
+    on_tx!(&mut tx, conn => sqlx::query("update tickets set category_id = null where category_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    let removed = on_tx!(&mut tx, conn => sqlx::query("delete from categories where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    if removed == 0 {
+        return Err(Error::NotFound);
+    }
+    audit(&mut tx, actor, "category.deleted", &format!("category:{id}"), None, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every tag in use, alphabetically (for the filter's choices).
+pub async fn all_tags(ws: &WorkspaceDb) -> Result<Vec<String>> {
+    Ok(
+        on_db!(ws.db(), pool => sqlx::query_scalar("select name from tags order by name limit 500")
+        .fetch_all(pool)
+        .await)?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_normalized_and_checked() {
+        assert_eq!(normalize_tag("  Billing Issue ").unwrap(), "billing-issue");
+        assert!(normalize_tag("<script>").is_err());
+        assert!(normalize_tag("a\r\nb").is_ok_and(|t| t == "a-b"));
+        assert_eq!(parse_tags("vip, VIP ,refund,").unwrap(), vec!["vip", "refund"]);
+    }
+
+    #[test]
+    fn addresses_and_subjects_are_checked() {
+        assert_eq!(check_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "a b@example.com",
+            "ada@example.com\r\nBcc: x@y.z",
+            "<a@b.c>",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_subject("Hello\r\nBcc: x@y.z").is_err());
+        assert!(check_subject(&"x".repeat(201)).is_err());
+        assert_eq!(check_subject("  Printer on fire ").unwrap(), "Printer on fire");
+    }
 }

@@ -1,4 +1,4 @@
-use crate::helpers::{TestEnv, postgres_env, sqlite_env};
+use crate::helpers::{TestEnv, agent, all_tickets, new_ticket, postgres_env, sqlite_env};
 use domain::{
     Landlord, StorageConfig, TenantRouter,
     crypto::MasterKey,
@@ -16,7 +16,10 @@ async fn write_canary(env: &TestEnv) -> domain::Workspace {
     let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
     let ws = env.router.open(workspace.id).await.unwrap();
     let customer = customers::create(&ws, "someone@example.com", CANARY).await.unwrap();
-    tickets::create(&ws, customer.id, CANARY, CANARY).await.unwrap();
+    let ticket = new_ticket(&customer.email, CANARY, CANARY);
+    tickets::create(&ws, &agent(1, "Agent", "acme"), &ticket, chrono::Utc::now())
+        .await
+        .unwrap();
     workspace
 }
 
@@ -166,7 +169,7 @@ async fn rotation_reseals_everything(make: impl AsyncFnOnce(StorageConfig) -> Op
     };
     let router = TenantRouter::new(Arc::new(Landlord::open(only_new).await.unwrap())).unwrap();
     let ws = router.open(first.id).await.unwrap();
-    assert_eq!(tickets::list(&ws).await.unwrap()[0].subject, CANARY);
+    assert_eq!(all_tickets(&ws).await[0].subject, CANARY);
 }
 
 #[tokio::test]
@@ -197,5 +200,5 @@ async fn rotating_the_generated_key_file_reseals_everything_and_replaces_the_key
     assert!(!env.config.data_dir.join("master.key.next").exists());
     let router = TenantRouter::new(Arc::new(Landlord::open(env.config.clone()).await.unwrap())).unwrap();
     let ws = router.open(workspace.id).await.unwrap();
-    assert_eq!(tickets::list(&ws).await.unwrap().len(), 1);
+    assert_eq!(all_tickets(&ws).await.len(), 1);
 }

@@ -102,3 +102,36 @@ pub async fn queued_emails(env: &TestEnv) -> Vec<domain::mail::Email> {
         .map(|p| domain::mail::open_payload(env.router.landlord(), p).unwrap())
         .collect()
 }
+
+/// An agent of the workspace `slug`, as ticket operations take them.
+pub fn agent(account_id: i64, name: &str, slug: &str) -> domain::workspace::tickets::Actor {
+    domain::workspace::tickets::Actor {
+        author: domain::workspace::tickets::Author::Agent {
+            account_id,
+            name: name.into(),
+        },
+        ip: Some("192.0.2.7".into()),
+        base_url: "https://desk.example".into(),
+        workspace_slug: slug.into(),
+        workspace_name: slug.to_uppercase(),
+    }
+}
+
+/// What an agent enters to open a ticket for `requester`.
+pub fn new_ticket(requester: &str, subject: &str, body: &str) -> domain::workspace::tickets::NewTicket {
+    domain::workspace::tickets::NewTicket {
+        requester_email: requester.into(),
+        subject: subject.into(),
+        body: body.into(),
+        ..Default::default()
+    }
+}
+
+/// Every ticket of the workspace, newest first.
+pub async fn all_tickets(ws: &domain::WorkspaceDb) -> Vec<domain::workspace::tickets::Ticket> {
+    use domain::workspace::views;
+    views::list(ws, &views::Filter::default(), views::Sort::Newest, None, 200)
+        .await
+        .unwrap()
+        .tickets
+}

@@ -1,4 +1,7 @@
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::{
+    helpers::{TestEnv, agent, all_tickets, new_ticket},
+    on_both_backends,
+};
 use domain::workspace::{audit, customers, settings, tickets};
 
 on_both_backends!(every_read_of_one_workspace_sees_only_its_own_data);
@@ -12,7 +15,8 @@ async fn every_read_of_one_workspace_sees_only_its_own_data(env: TestEnv) {
         let customer = customers::create(&ws, &format!("{canary}@example.com"), canary)
             .await
             .unwrap();
-        tickets::create(&ws, customer.id, canary, &format!("body {canary}"))
+        let ticket = new_ticket(&customer.email, canary, &format!("body {canary}"));
+        tickets::create(&ws, &agent(1, canary, canary), &ticket, chrono::Utc::now())
             .await
             .unwrap();
         settings::set(&ws, "brand", canary).await.unwrap();
@@ -28,9 +32,9 @@ async fn every_read_of_one_workspace_sees_only_its_own_data(env: TestEnv) {
         for customer in customers::list(&ws).await.unwrap() {
             seen += &format!("{customer:?}");
         }
-        for ticket in tickets::list(&ws).await.unwrap() {
+        for ticket in all_tickets(&ws).await {
             seen += &format!("{ticket:?}");
-            seen += &tickets::message_bodies(&ws, ticket.id).await.unwrap().join(" ");
+            seen += &format!("{:?}", tickets::thread(&ws, ticket.id, false).await.unwrap());
         }
         seen += &settings::get(&ws, "brand").await.unwrap().unwrap_or_default();
         for entry in audit::list(&ws).await.unwrap() {

@@ -13,3 +13,4 @@ mod registration;
 mod router;
 mod sessions;
 mod team;
+mod tickets;

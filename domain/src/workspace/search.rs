@@ -1,0 +1,225 @@
+//! Full-text search over tickets: subject, every message (notes included: only agents search) and the
+//! requester's name and address. SQLite: an FTS5 table with BM25 ranking; PostgreSQL: a `tsvector` per
+//! ticket with a GIN index and `ts_rank`. The document is rebuilt in the transaction of every write that
+//! changes its text, so search never lags behind.
+//!
+//! Ranking is bounded: the newest [`CANDIDATES`] matching tickets are ranked and the best shown. For a rare
+//! word that is every match; for a word in half the workspace it keeps a search as fast as a rare one,
+//! at the price of not ranking years-old tickets against new ones.
+
+use super::tickets::{COLUMNS, Ticket};
+use crate::{Result, WorkspaceDb, db::Db, db::Tx, on_db, on_tx};
+use serde::Serialize;
+
+/// How many of the newest matches are ranked.
+pub const CANDIDATES: i64 = 1000;
+/// Marks the highlighted words in snippets before they are escaped; stripped from indexed text.
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+
+pub(crate) async fn reindex(tx: &mut Tx, sqlite: bool, ticket_id: i64) -> Result<()> {
+    if sqlite {
+        on_tx!(&mut *tx, conn => sqlx::query("delete from ticket_search where rowid = $1")
+            .bind(ticket_id)
+            .execute(conn)
+            .await
+            .map(|d| d.rows_affected()))?;
+        on_tx!(tx, conn => sqlx::query(
+            "insert into ticket_search (rowid, subject, body, requester)
+             select t.id, t.subject,
+                    coalesce((select group_concat(m.body, char(10)) from messages m
+                              where m.ticket_id = t.id and m.kind <> 'event'), ''),
+                    t.requester_name || ' ' || t.requester_email
+             from tickets t where t.id = $1",
+        )
+        .bind(ticket_id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    } else {
+        on_tx!(tx, conn => sqlx::query(
+            "insert into ticket_search (ticket_id, document)
+             select t.id,
+                    -- The parser keeps an address as one word; its parts are added so a search for the
+                    -- domain or the surname finds it, as SQLite's tokenizer does.
+                    setweight(to_tsvector('simple', t.subject), 'A')
+                    || setweight(to_tsvector('simple', t.requester_name || ' ' || t.requester_email || ' '
+                                             || translate(t.requester_email, '@.', '  ')), 'B')
+                    || to_tsvector('simple', coalesce((select string_agg(m.body, E'\\n' order by m.id) from messages m
+                                                       where m.ticket_id = t.id and m.kind <> 'event'), ''))
+             from tickets t where t.id = $1
+             on conflict (ticket_id) do update set document = excluded.document",
+        )
+        .bind(ticket_id)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub ticket: Ticket,
+    /// Escaped text with the matching words in `<mark>`: safe to put into a page as HTML.
+    pub snippet: String,
+}
+
+/// The words of a query, each searched as a word (no operators reach the engine).
+fn words(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .collect()
+}
+
+/// Tickets matching every word of `query`, best first, at most `limit`.
+#[tracing::instrument(skip_all, fields(workspace = %ws.id()))]
+pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit>> {
+    let words = words(query);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let limit = limit.clamp(1, 100);
+    let ranked: Vec<(i64, String)> = match ws.db() {
+        Db::Sqlite(pool) => {
+            // Each word as a quoted FTS5 string: punctuation inside it is part of the phrase, never syntax.
+            let fts: String = words
+                .iter()
+                .map(|w| format!("\"{}\"", w.replace('"', "")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            sqlx::query_as(
+                "select rowid, snippet(ticket_search, -1, char(57344), char(57345), '…', 16)
+                 from ticket_search
+                 where ticket_search match $1
+                   and rowid >= coalesce((select min(rowid) from (select rowid from ticket_search
+                                          where ticket_search match $1 order by rowid desc limit $2)), 0)
+                 order by bm25(ticket_search, 10.0, 1.0, 4.0)
+                 limit $3",
+            )
+            .bind(&fts)
+            .bind(CANDIDATES)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            let text = words.join(" ");
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "with q as (select plainto_tsquery('simple', $1) as q),
+                      newest as (select s.ticket_id, s.document from ticket_search s, q
+                                 where s.document @@ q.q order by s.ticket_id desc limit $2)
+                 select newest.ticket_id from newest, q
+                 order by ts_rank(newest.document, q.q) desc, newest.ticket_id desc limit $3",
+            )
+            .bind(&text)
+            .bind(CANDIDATES)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            let snippets: Vec<(i64, String)> = sqlx::query_as(
+                "select t.id, ts_headline('simple', t.subject || E'\\n' || coalesce(b.body, ''),
+                                          plainto_tsquery('simple', $1),
+                                          'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"')
+                 from tickets t
+                 left join lateral (select string_agg(m.body, E'\\n' order by m.id) as body from messages m
+                                    where m.ticket_id = t.id and m.kind <> 'event') b on true
+                 where t.id = any($2)",
+            )
+            .bind(&text)
+            .bind(&ids)
+            .fetch_all(pool)
+            .await?;
+            ids.iter()
+                .map(|id| {
+                    let snippet = snippets
+                        .iter()
+                        .find(|(s, _)| s == id)
+                        .map(|(_, s)| s.clone())
+                        .unwrap_or_default();
+                    (*id, snippet)
+                })
+                .collect()
+        }
+    };
+    if ranked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+    let tickets: Vec<Ticket> = fetch_tickets(ws, &ids).await?;
+    Ok(ranked
+        .into_iter()
+        .filter_map(|(id, snippet)| {
+            let ticket = tickets.iter().find(|t| t.id == id)?.clone();
+            Some(Hit {
+                ticket,
+                snippet: highlight(&snippet),
+            })
+        })
+        .collect())
+}
+
+async fn fetch_tickets(ws: &WorkspaceDb, ids: &[i64]) -> Result<Vec<Ticket>> {
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    // The ids are integers this module read from the database; nothing of the request is in this SQL.
+    let sql = format!("select {COLUMNS} from tickets where id in ({list})");
+    Ok(on_db!(ws.db(), pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+}
+
+/// Escapes a snippet and turns its markers into `<mark>`; markers that do not pair up are dropped.
+fn highlight(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + 32);
+    let mut open = false;
+    let mut text = String::new();
+    let flush = |text: &mut String, out: &mut String| {
+        out.push_str(&super::markdown::escape(text));
+        text.clear();
+    };
+    for c in raw.chars() {
+        match c {
+            OPEN if !open => {
+                flush(&mut text, &mut out);
+                out.push_str("<mark>");
+                open = true;
+            }
+            CLOSE if open => {
+                flush(&mut text, &mut out);
+                out.push_str("</mark>");
+                open = false;
+            }
+            OPEN | CLOSE => {}
+            '\n' | '\r' => text.push(' '),
+            c => text.push(c),
+        }
+    }
+    flush(&mut text, &mut out);
+    if open {
+        out.push_str("</mark>");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_become_plain_words() {
+        assert_eq!(words("Printer  \"on\" FIRE!!"), vec!["printer", "on", "fire"]);
+        assert_eq!(words("NEAR(a b) OR c* ^d"), vec!["near", "a", "b", "or", "c", "d"]);
+        assert_eq!(words("ada@example.com"), vec!["ada@example.com"]);
+        assert!(words("  ** ").is_empty());
+    }
+
+    #[test]
+    fn snippets_are_escaped_and_marked() {
+        let raw = format!("<script>x</script> {OPEN}printer{CLOSE} & {OPEN}fire");
+        assert_eq!(
+            highlight(&raw),
+            "&lt;script&gt;x&lt;/script&gt; <mark>printer</mark> &amp; <mark>fire</mark>"
+        );
+    }
+}

@@ -1,0 +1,684 @@
+use crate::{
+    helpers::{TestEnv, agent, all_tickets, new_ticket, queued_emails},
+    on_both_backends,
+};
+use chrono::{Duration, SubsecRound, Utc};
+use domain::{
+    Error,
+    workspace::{
+        attachments::{self, FileStore, Limits, Upload},
+        audit, outbox, search,
+        tickets::{self, Assignee, Author, Changes, Kind, Priority, Status},
+        views::{self, AssigneeFilter, Cursor, Filter, Sort},
+    },
+};
+
+fn bob() -> Assignee {
+    Assignee {
+        account_id: 2,
+        name: "Bob Agent".into(),
+        email: "bob@desk.example".into(),
+    }
+}
+
+on_both_backends!(tickets_are_numbered_and_requesters_are_made_on_the_fly);
+async fn tickets_are_numbered_and_requesters_are_made_on_the_fly(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    let first = tickets::create(
+        &ws,
+        &me,
+        &new_ticket("Carl@Example.com", "Printer on fire", "It *smokes*."),
+        now,
+    )
+    .await
+    .unwrap();
+    let mut second = new_ticket("carl@example.com", "Still on fire", "Help");
+    second.requester_name = "Carl".into();
+    second.priority = Some(Priority::Urgent);
+    second.tags = tickets::parse_tags("Printer, vip").unwrap();
+    let second = tickets::create(&ws, &me, &second, now).await.unwrap();
+    assert_eq!((first.number, second.number), (1, 2));
+    assert_eq!(first.requester_id, second.requester_id, "one customer per address");
+    assert_eq!(first.requester_email, "carl@example.com");
+    assert_eq!((first.status.as_str(), second.priority.as_str()), ("new", "urgent"));
+    assert_eq!(tickets::tags(&ws, second.id).await.unwrap(), vec!["printer", "vip"]);
+    let thread = tickets::thread(&ws, first.id, false).await.unwrap();
+    assert_eq!(thread.len(), 1);
+    assert_eq!(thread[0].html, "<p>It <em>smokes</em>.</p>\n");
+    assert_eq!(thread[0].author_name, "Ada Agent");
+
+    for bad in [
+        new_ticket("not an address", "Subject", "Body"),
+        new_ticket("c@example.com", "", "Body"),
+        new_ticket("c@example.com", "Subject", "   "),
+        new_ticket("c@example.com", "Line\r\nBcc: x@example.com", "Body"),
+    ] {
+        assert!(
+            matches!(tickets::create(&ws, &me, &bad, now).await, Err(Error::Invalid(_))),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(all_tickets(&ws).await.len(), 2, "refused tickets leave nothing behind");
+    // The requester got a confirmation for each ticket, threaded by Message-ID.
+    outbox::relay(env.router.landlord(), &ws, now).await.unwrap();
+    let mails = queued_emails(&env).await;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[0].to, "carl@example.com");
+    assert_eq!(mails[0].subject, "[#1] Printer on fire");
+    assert!(mails[0].message_id.as_deref().unwrap().ends_with("@desk.example>"));
+    assert_eq!(outbox::waiting(&ws).await.unwrap(), 0);
+}
+
+on_both_backends!(changes_become_events_audit_entries_and_notices);
+async fn changes_become_events_audit_entries_and_notices(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    let ticket = tickets::create(&ws, &me, &new_ticket("carl@example.com", "Refund", "Please"), now)
+        .await
+        .unwrap();
+    // PostgreSQL keeps microseconds.
+    let now = now.trunc_subsecs(6);
+    let category = tickets::create_category(&ws, &me, "Billing", now).await.unwrap();
+    let later = now + Duration::minutes(5);
+    let changes = Changes {
+        status: Some(Status::Solved),
+        priority: Some(Priority::High),
+        assignee: Some(Some(bob())),
+        category_id: Some(Some(category.id)),
+        add_tags: vec!["refund".into()],
+        ..Changes::default()
+    };
+    let after = tickets::update(&ws, &me, ticket.id, &changes, later).await.unwrap();
+    assert_eq!(after.status, "solved");
+    assert_eq!(after.solved_at, Some(later));
+    assert_eq!(after.updated_at, later);
+    assert_eq!(after.assignee_name.as_deref(), Some("Bob Agent"));
+    assert_eq!(after.category_id, Some(category.id));
+    let events: Vec<String> = tickets::thread(&ws, ticket.id, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "event")
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "Status: New → Solved",
+            "Priority: Normal → High",
+            "Assigned to Bob Agent",
+            "Category: Billing",
+            "Tagged refund"
+        ]
+    );
+    // The same changes again change nothing and record nothing.
+    tickets::update(&ws, &me, ticket.id, &changes, later + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(tickets::thread(&ws, ticket.id, false).await.unwrap().len(), 6);
+    let audit = audit::list(&ws).await.unwrap();
+    let update = audit.iter().find(|e| e.action == "ticket.updated").unwrap();
+    assert_eq!(
+        (update.actor.as_str(), update.ip.as_deref()),
+        ("account:1", Some("192.0.2.7"))
+    );
+    assert_eq!(audit.iter().filter(|e| e.action == "ticket.updated").count(), 1);
+    // Reopening clears the solved time; a category that does not exist is refused.
+    let reopened = tickets::update(
+        &ws,
+        &me,
+        ticket.id,
+        &Changes {
+            status: Some(Status::Open),
+            ..Default::default()
+        },
+        later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reopened.solved_at, None);
+    let bad = Changes {
+        category_id: Some(Some(9999)),
+        ..Default::default()
+    };
+    assert!(matches!(
+        tickets::update(&ws, &me, ticket.id, &bad, later).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        tickets::update(&ws, &me, 9999, &changes, later).await,
+        Err(Error::NotFound)
+    ));
+
+    outbox::relay(env.router.landlord(), &ws, now).await.unwrap();
+    let mails = queued_emails(&env).await;
+    let to_bob: Vec<_> = mails.iter().filter(|m| m.to == "bob@desk.example").collect();
+    assert_eq!(to_bob.len(), 1, "one notice of the assignment");
+    assert!(to_bob[0].text.contains("https://desk.example/w/acme/tickets/1"));
+}
+
+on_both_backends!(replies_reach_the_requester_and_notes_never_do);
+async fn replies_reach_the_requester_and_notes_never_do(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    let mut new = new_ticket("carl@example.com", "Login fails", "Cannot sign in");
+    new.assignee = Some(bob());
+    let ticket = tickets::create(&ws, &me, &new, now).await.unwrap();
+    let reply = tickets::add_message(
+        &ws,
+        &me,
+        ticket.id,
+        Kind::Reply,
+        "Try **this**.",
+        Some(Status::Pending),
+        now,
+    )
+    .await
+    .unwrap();
+    tickets::add_message(
+        &ws,
+        &me,
+        ticket.id,
+        Kind::Note,
+        "SECRET-NOTE: customer is on the old plan",
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let customer = tickets::Actor {
+        author: Author::Customer {
+            customer_id: ticket.requester_id,
+            name: "Carl".into(),
+        },
+        ..me.clone()
+    };
+    tickets::add_message(&ws, &customer, ticket.id, Kind::Reply, "Works now, thanks", None, now)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            tickets::add_message(&ws, &customer, ticket.id, Kind::Note, "x", None, now).await,
+            Err(Error::NotFound)
+        ),
+        "customers cannot write notes"
+    );
+    let public = tickets::thread(&ws, ticket.id, true).await.unwrap();
+    assert!(public.iter().all(|m| m.kind != "note"));
+    assert!(!format!("{public:?}").contains("SECRET-NOTE"));
+    let all = tickets::thread(&ws, ticket.id, false).await.unwrap();
+    assert!(all.iter().any(|m| m.kind == "note"));
+    assert_eq!(
+        tickets::get(&ws, ticket.number).await.unwrap().status,
+        "open",
+        "the customer's answer reopened it"
+    );
+
+    outbox::relay(env.router.landlord(), &ws, now).await.unwrap();
+    let mails = queued_emails(&env).await;
+    assert!(
+        mails
+            .iter()
+            .all(|m| !m.text.contains("SECRET-NOTE") && !m.html.as_deref().unwrap_or("").contains("SECRET-NOTE"))
+    );
+    let to_carl: Vec<_> = mails.iter().filter(|m| m.to == "carl@example.com").collect();
+    assert_eq!(to_carl.len(), 2, "the confirmation and the reply");
+    assert!(to_carl[1].html.as_deref().unwrap().contains("<strong>this</strong>"));
+    assert_eq!(
+        to_carl[1].in_reply_to, to_carl[0].message_id,
+        "the reply threads under the first mail"
+    );
+    assert!(
+        to_carl[1]
+            .message_id
+            .as_deref()
+            .unwrap()
+            .contains(&format!(".{reply}@"))
+    );
+    let to_bob: Vec<_> = mails.iter().filter(|m| m.to == "bob@desk.example").collect();
+    assert_eq!(to_bob.len(), 2, "the assignment and the customer's answer");
+    assert!(to_bob[1].text.contains("Works now"));
+}
+
+on_both_backends!(own_messages_can_be_edited_for_a_while);
+async fn own_messages_can_be_edited_for_a_while(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let other = agent(2, "Bob Agent", "acme");
+    let now = Utc::now();
+    let ticket = tickets::create(&ws, &me, &new_ticket("c@example.com", "Typo", "x"), now)
+        .await
+        .unwrap();
+    let note = tickets::add_message(&ws, &me, ticket.id, Kind::Note, "teh note", None, now)
+        .await
+        .unwrap();
+    let edited = tickets::edit_message(&ws, &me, note, "the *note* zebrafish", now + Duration::minutes(14))
+        .await
+        .unwrap();
+    assert_eq!(edited.html, "<p>the <em>note</em> zebrafish</p>\n");
+    assert!(edited.edited_at.is_some());
+    assert_eq!(
+        search::search(&ws, "zebrafish", 10).await.unwrap().len(),
+        1,
+        "search follows the edit"
+    );
+    assert!(matches!(
+        tickets::edit_message(&ws, &other, note, "mine now", now).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        tickets::edit_message(&ws, &me, note, "too late", now + Duration::minutes(16)).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        tickets::edit_message(&ws, &me, 9999, "x", now).await,
+        Err(Error::NotFound)
+    ));
+}
+
+on_both_backends!(the_list_filters_sorts_pages_and_counts);
+async fn the_list_filters_sorts_pages_and_counts(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let start = Utc::now() - Duration::days(30);
+    let billing = tickets::create_category(&ws, &me, "Billing", start).await.unwrap();
+    for i in 0..25 {
+        let mut new = new_ticket(&format!("c{}@example.com", i % 3), &format!("Ticket {i}"), "body");
+        if i % 5 == 0 {
+            new.assignee = Some(Assignee {
+                account_id: 1,
+                name: "Ada Agent".into(),
+                email: "ada@desk.example".into(),
+            });
+        }
+        if i % 2 == 0 {
+            new.category_id = Some(billing.id);
+            new.tags = vec!["even".into()];
+        }
+        let t = tickets::create(&ws, &me, &new, start + Duration::minutes(i))
+            .await
+            .unwrap();
+        if i % 4 == 0 {
+            let solved = Changes {
+                status: Some(Status::Solved),
+                ..Default::default()
+            };
+            tickets::update(&ws, &me, t.id, &solved, Utc::now() - Duration::days(i % 12))
+                .await
+                .unwrap();
+        }
+    }
+    let counts = views::counts(&ws, 1, Utc::now()).await.unwrap();
+    // Solved: 0, 4, 8, 12, 16, 20, 24 (7); solved within 7 days: i % 12 < 7 → 0, 4, 12, 16, 24.
+    assert_eq!(counts.all_open, 18);
+    assert_eq!(counts.my_open, 3, "5, 10, 15 (0 and 20 are solved)");
+    assert_eq!(counts.unassigned, 15);
+    assert_eq!(counts.recently_solved, 5);
+
+    // Keyset pages of 10, by last update, cover every ticket once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = views::list(&ws, &Filter::default(), Sort::Updated, cursor.as_ref(), 10)
+            .await
+            .unwrap();
+        assert!(
+            page.tickets
+                .windows(2)
+                .all(|w| (w[0].updated_at, w[0].id) > (w[1].updated_at, w[1].id))
+        );
+        seen.extend(page.tickets.iter().map(|t| t.number));
+        match page.next {
+            Some(next) => cursor = Some(Cursor::parse(&next, Sort::Updated).unwrap()),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (1..=25).collect::<Vec<_>>());
+
+    let count = async |filter: Filter| {
+        views::list(&ws, &filter, Sort::Newest, None, 100)
+            .await
+            .unwrap()
+            .tickets
+            .len()
+    };
+    assert_eq!(
+        count(Filter {
+            statuses: Status::UNSOLVED.to_vec(),
+            ..Default::default()
+        })
+        .await,
+        18
+    );
+    assert_eq!(
+        count(Filter {
+            assignee: Some(AssigneeFilter::Unassigned),
+            ..Default::default()
+        })
+        .await,
+        20
+    );
+    assert_eq!(
+        count(Filter {
+            assignee: Some(AssigneeFilter::Account(1)),
+            ..Default::default()
+        })
+        .await,
+        5
+    );
+    assert_eq!(
+        count(Filter {
+            category_id: Some(billing.id),
+            ..Default::default()
+        })
+        .await,
+        13
+    );
+    assert_eq!(
+        count(Filter {
+            tag: Some("even".into()),
+            ..Default::default()
+        })
+        .await,
+        13
+    );
+    assert_eq!(
+        count(Filter {
+            requester: Some("C1@example.com".into()),
+            ..Default::default()
+        })
+        .await,
+        8
+    );
+    assert_eq!(
+        count(Filter {
+            priority: Some(Priority::Urgent),
+            ..Default::default()
+        })
+        .await,
+        0
+    );
+    let oldest = views::list(&ws, &Filter::default(), Sort::Oldest, None, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        oldest.tickets[0].number, 2,
+        "ticket 1 was solved later than ticket 2 was opened"
+    );
+
+    // Bulk: all or nothing.
+    let ids: Vec<i64> = all_tickets(&ws).await.iter().take(3).map(|t| t.id).collect();
+    let bulk = Changes {
+        priority: Some(Priority::Urgent),
+        add_tags: vec!["bulk".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        tickets::update_many(&ws, &me, &ids, &bulk, Utc::now()).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        count(Filter {
+            priority: Some(Priority::Urgent),
+            ..Default::default()
+        })
+        .await,
+        3
+    );
+    let with_missing = [ids[0], 99_999];
+    let bad = Changes {
+        priority: Some(Priority::Low),
+        ..Default::default()
+    };
+    assert!(
+        tickets::update_many(&ws, &me, &with_missing, &bad, Utc::now())
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        count(Filter {
+            priority: Some(Priority::Low),
+            ..Default::default()
+        })
+        .await,
+        0,
+        "nothing changed"
+    );
+
+    // Saved views belong to their agent.
+    let view = views::save_view(&ws, 1, "Urgent", "priority=urgent", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(views::saved_views(&ws, 1).await.unwrap(), vec![view.clone()]);
+    assert!(views::saved_views(&ws, 2).await.unwrap().is_empty());
+    assert!(matches!(
+        views::delete_view(&ws, 2, view.id).await,
+        Err(Error::NotFound)
+    ));
+    views::delete_view(&ws, 1, view.id).await.unwrap();
+}
+
+on_both_backends!(search_ranks_highlights_and_escapes);
+async fn search_ranks_highlights_and_escapes(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    let in_body = tickets::create(
+        &ws,
+        &me,
+        &new_ticket("a@example.com", "Question", "my invoice is wrong"),
+        now,
+    )
+    .await
+    .unwrap();
+    let in_subject = tickets::create(
+        &ws,
+        &me,
+        &new_ticket("b@example.com", "Invoice missing", "where is it"),
+        now,
+    )
+    .await
+    .unwrap();
+    let mut xss = new_ticket(
+        "x@example.com",
+        "<img src=x onerror=alert(1)> invoice",
+        "<script>alert(1)</script> invoice",
+    );
+    xss.requester_name = "<b>Mallory</b>".into();
+    tickets::create(&ws, &me, &xss, now).await.unwrap();
+    tickets::create(
+        &ws,
+        &me,
+        &new_ticket("dana.scully@fbi.example", "Other", "nothing here"),
+        now,
+    )
+    .await
+    .unwrap();
+
+    let hits = search::search(&ws, "invoice", 10).await.unwrap();
+    assert_eq!(hits.len(), 3);
+    assert!(
+        hits.iter().position(|h| h.ticket.id == in_subject.id) < hits.iter().position(|h| h.ticket.id == in_body.id),
+        "a subject match ranks above a body match"
+    );
+    for hit in &hits {
+        assert!(
+            hit.snippet.to_lowercase().contains("<mark>invoice</mark>"),
+            "{}",
+            hit.snippet
+        );
+        assert!(
+            !hit.snippet.contains("<script") && !hit.snippet.contains("<img"),
+            "{}",
+            hit.snippet
+        );
+    }
+    // A reply is found at once; requesters are found by name and address; notes are searchable by agents.
+    tickets::add_message(&ws, &me, in_body.id, Kind::Note, "escalate to platypus team", None, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        search::search(&ws, "platypus", 10).await.unwrap()[0].ticket.id,
+        in_body.id
+    );
+    assert_eq!(search::search(&ws, "scully", 10).await.unwrap().len(), 1);
+    assert_eq!(
+        search::search(&ws, "invoice wrong", 10).await.unwrap().len(),
+        1,
+        "every word must match"
+    );
+    for syntax in [
+        "\"",
+        "NEAR(",
+        "*",
+        "a OR",
+        ")(",
+        "'; drop table tickets; --",
+        "\u{E000}",
+    ] {
+        search::search(&ws, syntax, 10).await.unwrap();
+    }
+}
+
+on_both_backends!(attachments_are_typed_by_content_limited_and_scoped_to_their_ticket);
+async fn attachments_are_typed_by_content_limited_and_scoped_to_their_ticket(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let store = FileStore::new(&env.config.data_dir);
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    let one = tickets::create(&ws, &me, &new_ticket("a@example.com", "One", "x"), now)
+        .await
+        .unwrap();
+    let two = tickets::create(&ws, &me, &new_ticket("b@example.com", "Two", "x"), now)
+        .await
+        .unwrap();
+    let png = Upload {
+        file_name: "../../shot\r\n.png".into(),
+        bytes: tiny_png(),
+    };
+    let log = Upload {
+        file_name: "log.txt".into(),
+        bytes: b"line 1\nline 2\n".to_vec(),
+    };
+    let limits = Limits::default();
+    attachments::add_message_with_files(
+        &ws,
+        &store,
+        &me,
+        one.id,
+        Kind::Reply,
+        "See files",
+        None,
+        &[png, log],
+        limits,
+        now,
+    )
+    .await
+    .unwrap();
+    let secret = Upload {
+        file_name: "internal.txt".into(),
+        bytes: b"internal only".to_vec(),
+    };
+    attachments::add_message_with_files(
+        &ws,
+        &store,
+        &me,
+        one.id,
+        Kind::Note,
+        "Note",
+        None,
+        &[secret],
+        limits,
+        now,
+    )
+    .await
+    .unwrap();
+    let all = attachments::of_ticket(&ws, one.id, false).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        (all[0].file_name.as_str(), all[0].content_type.as_str()),
+        ("shot.png", "image/png")
+    );
+    assert!(all[0].is_image());
+    assert_eq!(all[1].content_type, "text/plain");
+    assert_eq!(
+        attachments::of_ticket(&ws, one.id, true).await.unwrap().len(),
+        2,
+        "a note's files are not public"
+    );
+    let (found, bytes) = attachments::open(&ws, &store, one.id, all[1].id).await.unwrap();
+    assert_eq!((found.id, bytes.as_slice()), (all[1].id, &b"line 1\nline 2\n"[..]));
+    assert!(
+        matches!(
+            attachments::open(&ws, &store, two.id, all[1].id).await,
+            Err(Error::NotFound)
+        ),
+        "wrong ticket"
+    );
+
+    let svg = Upload {
+        file_name: "logo.png".into(),
+        bytes: b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec(),
+    };
+    let refused =
+        attachments::add_message_with_files(&ws, &store, &me, two.id, Kind::Reply, "x", None, &[svg], limits, now)
+            .await;
+    assert!(
+        matches!(refused, Err(Error::Invalid(ref m)) if m.contains("logo.png")),
+        "{refused:?}"
+    );
+    let small = Limits {
+        per_file: 1024,
+        ..limits
+    };
+    let big = Upload {
+        file_name: "big.bin".into(),
+        bytes: vec![0; 2048],
+    };
+    let refused =
+        attachments::add_message_with_files(&ws, &store, &me, two.id, Kind::Reply, "x", None, &[big], small, now).await;
+    assert!(matches!(refused, Err(Error::TooLarge(_))));
+    assert_eq!(
+        tickets::thread(&ws, two.id, false).await.unwrap().len(),
+        1,
+        "refused messages leave nothing"
+    );
+    let files_dir = env.config.data_dir.join("files").join(workspace.id.to_string());
+    assert_eq!(std::fs::read_dir(&files_dir).unwrap().count(), 3, "no stray files");
+    // A message refused after the files were stored takes its files with it.
+    let orphan = Upload {
+        file_name: "a.txt".into(),
+        bytes: b"a".to_vec(),
+    };
+    assert!(
+        attachments::add_message_with_files(&ws, &store, &me, 9999, Kind::Reply, "x", None, &[orphan], limits, now)
+            .await
+            .is_err()
+    );
+    assert_eq!(std::fs::read_dir(&files_dir).unwrap().count(), 3);
+}
+
+fn tiny_png() -> Vec<u8> {
+    // A 1×1 transparent PNG.
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend_from_slice(&[
+        0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
+    ]);
+    png.extend_from_slice(&[
+        0, 0, 0, 0x0A, b'I', b'D', b'A', b'T', 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4,
+    ]);
+    png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+    png
+}
