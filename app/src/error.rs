@@ -30,6 +30,9 @@ pub enum AppError {
     NotFound,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// An upload over a size limit (413), with the limit in words.
+    #[error("{0}")]
+    TooLarge(String),
     /// The request itself failed (network, bad arguments).
     #[error("{0}")]
     Request(String),

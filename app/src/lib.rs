@@ -12,6 +12,7 @@ pub mod server;
 #[cfg(feature = "ssr")]
 pub mod shell;
 pub mod theme;
+pub mod tickets;
 pub mod workspace;
 
 use leptos::prelude::*;
@@ -54,6 +55,9 @@ lazy_page! {
     InvitationRoute => workspace::pages::AcceptInvitationPage,
     WorkspaceRoute => workspace::pages::WorkspaceHome,
     TeamRoute => workspace::pages::Team,
+    TicketsRoute => tickets::pages::TicketList,
+    TicketRoute => tickets::pages::TicketPage,
+    NewTicketRoute => tickets::pages::NewTicket,
 }
 
 /// Paths the service worker and the server agree on.
@@ -91,6 +95,9 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("invitations"), ParamSegment("token")) view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug")) view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("team")) view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets")) view={Lazy::<TicketsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets"), StaticSegment("new")) view={Lazy::<NewTicketRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets"), ParamSegment("number")) view={Lazy::<TicketRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </layout::Shell>
         </Router>

@@ -33,6 +33,9 @@ pub struct Services {
     /// the request's Host header.
     pub base_url: String,
     pub session_policy: SessionPolicy,
+    /// Where attachments' bytes are kept.
+    pub files: Arc<dyn domain::workspace::attachments::BlobStore>,
+    pub attachment_limits: domain::workspace::attachments::Limits,
 }
 
 impl Services {
@@ -56,6 +59,7 @@ pub fn from_domain(error: domain::Error) -> AppError {
     match error {
         domain::Error::Invalid(message) | domain::Error::Conflict(message) => reject(AppError::form(message)),
         domain::Error::NotFound => reject(AppError::NotFound),
+        domain::Error::TooLarge(message) => reject(AppError::TooLarge(message)),
         other => internal(other),
     }
 }
@@ -110,6 +114,7 @@ pub fn reject(error: AppError) -> AppError {
                 AppError::NotFound => StatusCode::NOT_FOUND,
                 AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
                 AppError::Request(_) => StatusCode::BAD_REQUEST,
+                AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             });
         }
     }
@@ -192,8 +197,11 @@ pub struct Current {
 /// The signed-in person, if any. A session whose sign-in has ended (signed out elsewhere, expired,
 /// account suspended) is emptied.
 pub async fn current() -> Result<Option<Current>, AppError> {
-    let services = services()?;
-    let session = session().await?;
+    current_in(&services()?, &session().await?).await
+}
+
+/// [`current`] for a handler outside Leptos, which has the services and the session in hand.
+pub async fn current_in(services: &Services, session: &Session) -> Result<Option<Current>, AppError> {
     let Some(id) = session.get::<String>(SIGN_IN).await.map_err(internal)? else {
         return Ok(None);
     };
@@ -221,8 +229,19 @@ pub async fn require() -> Result<Current, AppError> {
 /// Not being a member answers 404, exactly as for a workspace that does not exist; the workspace always
 /// comes from the person's own memberships, never from anything else in the request.
 pub async fn require_member(slug: &str, needed: Role) -> Result<(Current, MembershipOf), AppError> {
-    let current = require().await?;
-    let services = services()?;
+    member_in(&services()?, &session().await?, slug, needed).await
+}
+
+/// [`require_member`] for a handler outside Leptos.
+pub async fn member_in(
+    services: &Services,
+    session: &Session,
+    slug: &str,
+    needed: Role,
+) -> Result<(Current, MembershipOf), AppError> {
+    let Some(current) = current_in(services, session).await? else {
+        return fail(AppError::Unauthorized);
+    };
     let membership = accounts::memberships(services.landlord(), current.account.id)
         .await
         .map_err(from_domain)?

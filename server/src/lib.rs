@@ -7,6 +7,7 @@ pub mod middleware;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod ticket_files;
 
 pub use settings::Settings;
 pub use startup::Application;

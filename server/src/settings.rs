@@ -68,6 +68,10 @@ pub struct Settings {
     pub auth_requests_per_minute: usize,
     /// How often, in milliseconds, the mail worker looks for messages to send (`FERRODESK_MAIL_POLL_MS`).
     pub mail_poll_ms: u64,
+    /// The largest attachment, in bytes (`FERRODESK_ATTACHMENT_MAX_BYTES`).
+    pub attachment_max_bytes: usize,
+    /// The most all attachments of one message may come to, in bytes (`FERRODESK_MESSAGE_ATTACHMENTS_MAX_BYTES`).
+    pub message_attachments_max_bytes: usize,
     /// `production` refuses to start without Turnstile and an https base URL (`FERRODESK_ENVIRONMENT`).
     pub environment: Environment,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`FERRODESK_TRUSTED_PROXIES`). Empty: the
@@ -116,6 +120,8 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Ferrodesk <no-reply@localhost>".into(),
             mail_poll_ms: 2000,
+            attachment_max_bytes: 10 * 1024 * 1024,
+            message_attachments_max_bytes: 25 * 1024 * 1024,
             auth_requests_per_minute: 30,
             environment: Environment::Development,
             trusted_proxies: Vec::new(),
@@ -171,6 +177,8 @@ impl Settings {
                 "smtp_url",
                 "mail_from",
                 "mail_poll_ms",
+                "attachment_max_bytes",
+                "message_attachments_max_bytes",
                 "auth_requests_per_minute",
                 "environment",
                 "trusted_proxies",

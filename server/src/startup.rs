@@ -4,6 +4,7 @@ use crate::{
     assets::{AssetManifest, OUTPUT_NAME},
     health, middleware,
     settings::Settings,
+    ticket_files,
 };
 use app::{App, server::Services, shell::SiteContext};
 use axum::{
@@ -119,8 +120,8 @@ impl Application {
             mailer,
             std::time::Duration::from_millis(settings.mail_poll_ms.max(10)),
         );
-        spawn_housekeeping(landlord.clone(), settings.session_policy());
-        let tenants = TenantRouter::new(landlord)?;
+        let tenants = TenantRouter::new(landlord.clone())?;
+        spawn_housekeeping(landlord, tenants.clone(), settings.session_policy());
         let listener = TcpListener::bind(settings.addr)
             .await
             .map_err(|source| StartupError::Bind {
@@ -154,6 +155,14 @@ impl Application {
             }),
             base_url,
             session_policy: settings.session_policy(),
+            files: Arc::new(domain::workspace::attachments::FileStore::new(&settings.data_dir)),
+            attachment_limits: domain::workspace::attachments::Limits {
+                per_file: settings.attachment_max_bytes,
+                per_message: settings
+                    .message_attachments_max_bytes
+                    .max(settings.attachment_max_bytes),
+                ..Default::default()
+            },
         };
         let state = AppState {
             settings: Arc::new(settings),
@@ -215,6 +224,8 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let pkg_dir = state.settings.site_root.join("pkg");
     let request_id = HeaderName::from_static("x-request-id");
+    // A message's files plus room for its text and the form's framing.
+    let upload_limit = state.services.attachment_limits.per_message + 2 * 1024 * 1024;
 
     let pkg = Router::new()
         .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
@@ -227,6 +238,11 @@ fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/sw.js", get(service_worker))
+        .route(
+            "/w/{slug}/tickets/{number}/reply",
+            axum::routing::post(ticket_files::reply).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/w/{slug}/tickets/{number}/files/{id}", get(ticket_files::download))
         .nest("/pkg", pkg)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -312,12 +328,18 @@ fn session_layer(state: &AppState) -> SessionManagerLayer<domain::landlord::Sess
         )))
 }
 
-/// Every ten minutes: delete ended sign-ins and expired cookie sessions.
-fn spawn_housekeeping(landlord: Arc<Landlord>, policy: domain::auth::sign_ins::SessionPolicy) {
+/// At start and every ten minutes: delete ended sign-ins and expired cookie sessions, and relay mail left in
+/// workspaces' outboxes.
+fn spawn_housekeeping(landlord: Arc<Landlord>, tenants: TenantRouter, policy: domain::auth::sign_ins::SessionPolicy) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
+            match tenants.relay_outboxes(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "mail left in outboxes queued"),
+                Err(error) => tracing::warn!(%error, "could not relay outboxes"),
+            }
             match domain::auth::sign_ins::purge_expired(&landlord, policy, chrono::Utc::now()).await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "ended sign-ins removed"),

@@ -38,6 +38,7 @@ pub fn WorkspaceHome() -> impl IntoView {
                             <p>"You are " {article(&ws.role)} " " <strong>{ws.role.clone()}</strong> " here."</p>
                             <nav aria-label="Workspace">
                                 <ul class="workspace-nav">
+                                    <li><a href=format!("/w/{}/tickets?status=unsolved", ws.slug)>"Tickets"</a></li>
                                     <li><a href=format!("/w/{}/team", ws.slug)>"Team"</a></li>
                                     <li><A href="/account">"Your account"</A></li>
                                 </ul>

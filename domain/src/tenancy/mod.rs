@@ -228,6 +228,24 @@ impl TenantRouter {
 
     /// How many workspace pools are open now. A pool pushed out of the cache stays open only while a
     /// request still holds it.
+    /// Moves the mail every active workspace's outbox still holds to the job queue: what a process that
+    /// stopped between a change and its relay left behind. Returns how many messages moved.
+    pub async fn relay_outboxes(&self, now: DateTime<Utc>) -> Result<usize> {
+        let mut moved = 0;
+        for workspace in self.landlord.workspaces().await? {
+            if workspace.status != WorkspaceStatus::Active {
+                continue;
+            }
+            match self.open(workspace.id).await {
+                Ok(ws) => moved += crate::workspace::outbox::relay(&self.landlord, &ws, now).await?,
+                Err(error) => {
+                    tracing::warn!(workspace = %workspace.id, %error, "cannot open a workspace to relay its mail")
+                }
+            }
+        }
+        Ok(moved)
+    }
+
     pub fn open_pools(&self) -> usize {
         self.open.load(Ordering::Relaxed)
     }
