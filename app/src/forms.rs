@@ -144,3 +144,17 @@ fn render_turnstile(element: &leptos::web_sys::HtmlDivElement) {
         let _ = render.call1(&turnstile, element);
     }
 }
+
+/// The text of a `<textarea>`. Leptos writes a textarea's children into the server's HTML unescaped (and
+/// leaves them alone when hydrating), so on the server the text is escaped here; in the browser it becomes
+/// a text node, which needs no escaping.
+pub fn textarea_text(text: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        text
+    }
+}

@@ -77,6 +77,9 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Title formatter=|text: String| {
+            // leptos_meta writes the title into the server's HTML without escaping it, and titles carry
+            // what people typed (subjects, workspace names): a `<` could close the element. `‹` looks alike.
+            let text = text.replace('<', "‹");
             if text.is_empty() { "Ferrodesk".to_owned() } else { format!("{text} · Ferrodesk") }
         }/>
         <Router>

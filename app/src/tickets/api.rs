@@ -206,7 +206,7 @@ pub fn draft_key(slug: &str, number: i64) -> String {
 pub mod support {
     //! What the ticket server functions and the attachment handlers share.
     use super::*;
-    use crate::server::{Current, Services, client_ip, from_domain};
+    use crate::server::{Current, Services, client_ip, from_domain, reject};
     use domain::{
         WorkspaceDb, WorkspaceId,
         auth::{accounts::MembershipOf, team},
@@ -263,7 +263,7 @@ pub mod support {
             "me" => current.account.id,
             other => other
                 .parse()
-                .map_err(|_| AppError::field(field, "Choose a member of the team."))?,
+                .map_err(|_| reject(AppError::field(field, "Choose a member of the team.")))?,
         };
         members
             .iter()
@@ -275,7 +275,7 @@ pub mod support {
                     email: m.email.clone(),
                 })
             })
-            .ok_or_else(|| AppError::field(field, "Choose a member of the team."))
+            .ok_or_else(|| reject(AppError::field(field, "Choose a member of the team.")))
     }
 
     pub fn when(time: chrono::DateTime<chrono::Utc>) -> (String, String) {
@@ -292,13 +292,17 @@ pub mod support {
 }
 
 #[cfg(feature = "ssr")]
+use crate::server::reject;
+
+#[cfg(feature = "ssr")]
 fn status_of(value: &str, field: &str) -> Result<domain::workspace::tickets::Status, AppError> {
-    domain::workspace::tickets::Status::parse(value).ok_or_else(|| AppError::field(field, "Choose a status."))
+    domain::workspace::tickets::Status::parse(value).ok_or_else(|| reject(AppError::field(field, "Choose a status.")))
 }
 
 #[cfg(feature = "ssr")]
 fn priority_of(value: &str, field: &str) -> Result<domain::workspace::tickets::Priority, AppError> {
-    domain::workspace::tickets::Priority::parse(value).ok_or_else(|| AppError::field(field, "Choose a priority."))
+    domain::workspace::tickets::Priority::parse(value)
+        .ok_or_else(|| reject(AppError::field(field, "Choose a priority.")))
 }
 
 #[cfg(feature = "ssr")]
@@ -308,13 +312,13 @@ fn category_of(value: &str) -> Result<Option<i64>, AppError> {
         id => id
             .parse()
             .map(Some)
-            .map_err(|_| AppError::field("category", "Choose a category.")),
+            .map_err(|_| reject(AppError::field("category", "Choose a category."))),
     }
 }
 
 #[cfg(feature = "ssr")]
 fn tags_of(value: &str, field: &str) -> Result<Vec<String>, AppError> {
-    domain::workspace::tickets::parse_tags(value).map_err(|e| AppError::field(field, e.to_string()))
+    domain::workspace::tickets::parse_tags(value).map_err(|e| reject(AppError::field(field, e.to_string())))
 }
 
 #[cfg(feature = "ssr")]
@@ -341,7 +345,7 @@ fn row(ticket: domain::workspace::tickets::Ticket, snippet: Option<String>) -> T
 /// The ticket list: a view's page of tickets (or search results), the counts of the built-in views, and
 /// what the filters offer.
 #[server(endpoint = "w/tickets")]
-pub async fn ticket_list(slug: String, query: ListQuery) -> Result<ListView, AppError> {
+pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> Result<ListView, AppError> {
     use crate::server::{fail, from_domain, now, require_member, services};
     use domain::auth::accounts::Role;
     use domain::workspace::{
@@ -366,7 +370,7 @@ pub async fn ticket_list(slug: String, query: ListQuery) -> Result<ListView, App
         Some("none") => Some(AssigneeFilter::Unassigned),
         Some(id) => {
             Some(AssigneeFilter::Account(id.parse().map_err(|_| {
-                AppError::field("assignee", "Choose a member of the team.")
+                reject(AppError::field("assignee", "Choose a member of the team."))
             })?))
         }
     };
@@ -379,7 +383,7 @@ pub async fn ticket_list(slug: String, query: ListQuery) -> Result<ListView, App
         requester: text(&query.requester),
     };
     let sort = match text(&query.sort) {
-        Some(sort) => Sort::parse(&sort).ok_or_else(|| AppError::field("sort", "Choose an order."))?,
+        Some(sort) => Sort::parse(&sort).ok_or_else(|| reject(AppError::field("sort", "Choose an order.")))?,
         None => Sort::Updated,
     };
     let (rows, next, searching): (Vec<TicketRow>, Option<String>, bool) = match text(&query.q) {

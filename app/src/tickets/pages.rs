@@ -5,7 +5,7 @@
 use super::api::*;
 use crate::{
     auth::pages::LoadError,
-    forms::{Field, FormError, error_of},
+    forms::{Field, FormError, error_of, textarea_text},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -624,7 +624,7 @@ fn TicketBody(
                                             <input type="hidden" name="number" value=number/>
                                             <input type="hidden" name="message_id" value=m.id/>
                                             <label for=format!("edit-{}", m.id)>"Your message"</label>
-                                            <textarea id=format!("edit-{}", m.id) name="body" rows="5" required>{body}</textarea>
+                                            <textarea id=format!("edit-{}", m.id) name="body" rows="5" required>{textarea_text(body)}</textarea>
                                             <button type="submit">"Save"</button>
                                         </ActionForm>
                                     </details>
@@ -643,7 +643,7 @@ fn TicketBody(
                     <label for="composer-body">"Message (Markdown)"</label>
                     <textarea id="composer-body" name="body" rows="6" required
                         aria-invalid=(!draft.error.is_empty()).then_some("true")
-                        aria-describedby=(!draft.error.is_empty()).then_some("composer-error")>{draft.body.clone()}</textarea>
+                        aria-describedby=(!draft.error.is_empty()).then_some("composer-error")>{textarea_text(draft.body.clone())}</textarea>
                     <label for="composer-files">"Attachments"</label>
                     <p class="hint">{limits}</p>
                     <input id="composer-files" name="files" type="file" multiple/>
@@ -726,7 +726,7 @@ pub fn NewTicket() -> impl IntoView {
                                 <div class="field">
                                     <label for="field-body">"Description (Markdown)"</label>
                                     <textarea id="field-body" name="body" rows="8" required
-                                        aria-invalid=move || error.get().and_then(|e| e.for_field("body")).is_some().then_some("true")>{move || kept("body")}</textarea>
+                                        aria-invalid=move || error.get().and_then(|e| e.for_field("body")).is_some().then_some("true")>{move || textarea_text(kept("body"))}</textarea>
                                     {move || error.get().and_then(|e| e.for_field("body")).map(|m| view! { <p class="field-error">{m}</p> })}
                                 </div>
                                 <div class="field">

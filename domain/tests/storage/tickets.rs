@@ -682,3 +682,63 @@ fn tiny_png() -> Vec<u8> {
     png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
     png
 }
+
+on_both_backends!(mail_about_tickets_carries_no_live_markup);
+async fn mail_about_tickets_carries_no_live_markup(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let mut me = agent(1, "<img src=x onerror=alert('agent')>", "acme");
+    me.workspace_name = "</p><script>alert('ws')</script>".into();
+    let now = Utc::now();
+    let payload =
+        "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) <svg onload=alert(4)>";
+    let mut new = new_ticket("carl@example.com", "<b>subject</b>", payload);
+    new.requester_name = "<iframe src=javascript:alert(5)>".into();
+    new.assignee = Some(Assignee {
+        account_id: 2,
+        name: "<b>Bob</b>".into(),
+        email: "bob@desk.example".into(),
+    });
+    let ticket = tickets::create(&ws, &me, &new, now).await.unwrap();
+    tickets::add_message(&ws, &me, ticket.id, Kind::Reply, payload, None, now)
+        .await
+        .unwrap();
+    let customer = tickets::Actor {
+        author: Author::Customer {
+            customer_id: ticket.requester_id,
+            name: "<script>alert(6)</script>".into(),
+        },
+        ..me.clone()
+    };
+    tickets::add_message(&ws, &customer, ticket.id, Kind::Reply, payload, None, now)
+        .await
+        .unwrap();
+    outbox::relay(env.router.landlord(), &ws, now).await.unwrap();
+    let mails = queued_emails(&env).await;
+    assert_eq!(
+        mails.len(),
+        4,
+        "confirmation, assignment, reply, the customer's answer to the assignee"
+    );
+    for mail in mails {
+        let html = mail.html.unwrap().to_lowercase();
+        // (Text such as "[x](javascript:…)" may remain, as text; no attribute carries it.)
+        for live in [
+            "<script",
+            "<img",
+            "<svg",
+            "<iframe",
+            "=\"javascript:",
+            "='javascript:",
+            "=javascript:",
+            "<b>",
+        ] {
+            assert!(!html.contains(live), "{live} in {html}");
+        }
+        assert!(
+            html.contains("&lt;script&gt;") || html.contains("&lt;img") || html.contains("&lt;b&gt;"),
+            "the text is there, escaped: {html}"
+        );
+        assert!(!mail.subject.contains('\n'));
+    }
+}

@@ -9,10 +9,10 @@ use crate::{
 use base64::Engine;
 use serde_json::Value;
 
-const PASSWORD: &str = "violet tractor umbrella 93";
+pub(crate) const PASSWORD: &str = "violet tractor umbrella 93";
 const NEW_PASSWORD: &str = "copper lantern orchard 58";
 
-async fn app_on(backend: Backend) -> TestApp {
+pub(crate) async fn app_on(backend: Backend) -> TestApp {
     spawn_app_with(TestOptions {
         postgres: backend == Backend::Postgres,
         ..TestOptions::default()
@@ -21,7 +21,7 @@ async fn app_on(backend: Backend) -> TestApp {
 }
 
 /// Asserts the status and returns the body, showing the body when the status is wrong.
-async fn expect(response: reqwest::Response, status: u16) -> String {
+pub(crate) async fn expect(response: reqwest::Response, status: u16) -> String {
     let actual = response.status().as_u16();
     let body = response.text().await.unwrap();
     assert_eq!(actual, status, "body: {body}");
@@ -29,7 +29,7 @@ async fn expect(response: reqwest::Response, status: u16) -> String {
 }
 
 /// Signs up `email` with a workspace at `slug`; returns the session cookie.
-async fn sign_up(app: &TestApp, email: &str, slug: &str) -> String {
+pub(crate) async fn sign_up(app: &TestApp, email: &str, slug: &str) -> String {
     let response = app
         .sign_up("Ada Lovelace", email, "Analytical Engines", slug, PASSWORD)
         .await;
@@ -39,7 +39,7 @@ async fn sign_up(app: &TestApp, email: &str, slug: &str) -> String {
 }
 
 /// Signs up and verifies the address with the emailed code.
-async fn sign_up_verified(app: &TestApp, email: &str, slug: &str) -> String {
+pub(crate) async fn sign_up_verified(app: &TestApp, email: &str, slug: &str) -> String {
     let cookie = sign_up(app, email, slug).await;
     let code = app.email(email, "verification", 1).await.code();
     expect(app.call("account/verify", &[("code", &code)], Some(&cookie)).await, 200).await;
@@ -486,13 +486,13 @@ async fn cross_site_posts_are_refused_sign_in_included(backend: Backend) {
 
 /// An owner with a verified address, an agent who accepted an invitation, and the owner of another
 /// workspace.
-struct Team {
-    owner: String,
-    agent: String,
-    stranger: String,
+pub(crate) struct Team {
+    pub owner: String,
+    pub agent: String,
+    pub stranger: String,
 }
 
-async fn team(app: &TestApp) -> Team {
+pub(crate) async fn team(app: &TestApp) -> Team {
     let owner = sign_up_verified(app, "owner@example.com", "alpha").await;
     expect(
         app.call(

@@ -36,6 +36,8 @@ pub struct TestOptions {
     /// Turn Turnstile on with this secret, verified against this siteverify URL.
     pub turnstile: Option<(String, String)>,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The largest attachment, in bytes (the default otherwise).
+    pub attachment_max_bytes: Option<usize>,
 }
 
 /// Which storage a test runs on.
@@ -106,6 +108,10 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         trusted_proxies: options.trusted_proxies,
         ..Settings::default()
     };
+    if let Some(max) = options.attachment_max_bytes {
+        settings.attachment_max_bytes = max;
+        settings.message_attachments_max_bytes = max * 2;
+    }
     if let Some((secret, url)) = options.turnstile {
         settings.turnstile_secret = Some(secret.into());
         settings.turnstile_site_key = Some("1x00000000000000000000AA".into());

@@ -7,4 +7,5 @@ mod helpers;
 mod pages;
 mod security;
 mod theme;
+mod tickets;
 mod turnstile_double;
