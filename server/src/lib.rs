@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod health;
 pub mod middleware;
+pub mod seeding;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

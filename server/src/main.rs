@@ -31,6 +31,18 @@ enum Command {
     /// Re-seal every stored secret under the current master key (with the generated key file: make a new
     /// key first). Run it with the server stopped.
     RotateKey,
+    /// Fill a workspace with realistic tickets (about three messages each) for demos and benchmarks.
+    Seed {
+        /// The workspace's address.
+        #[arg(long)]
+        workspace: String,
+        /// How many tickets to add.
+        #[arg(long, default_value_t = 1000)]
+        tickets: u64,
+        /// Spread them over at least this many agents (agent accounts are added when the team is smaller).
+        #[arg(long, default_value_t = 8)]
+        agents: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +93,11 @@ async fn main() -> ExitCode {
         Command::Workspaces(command) => workspaces(&settings, command).await,
         Command::RotateKey => rotate_key(&settings).await,
         Command::Accounts(command) => accounts(&settings, command).await,
+        Command::Seed {
+            workspace,
+            tickets,
+            agents,
+        } => seed(&settings, &workspace, tickets, agents).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +131,27 @@ async fn router(settings: &Settings) -> Result<TenantRouter, String> {
         .await
         .map_err(|e| format!("cannot open the landlord: {e}"))?;
     TenantRouter::new(Arc::new(landlord)).map_err(|e| e.to_string())
+}
+
+async fn seed(settings: &Settings, slug: &str, tickets: u64, agents: usize) -> Result<(), String> {
+    let router = router(settings).await?;
+    let bar = ProgressBar::new(tickets).with_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} tickets ({per_sec}, {eta} left)")
+            .expect("a valid template"),
+    );
+    bar.set_message("seeding");
+    let started = std::time::Instant::now();
+    let report =
+        server::seeding::seed_workspace(&router, slug, tickets, agents, |done, _| bar.set_position(done)).await?;
+    bar.finish_and_clear();
+    println!(
+        "{slug}: {} tickets, {} messages, {} requesters added in {:.1} s",
+        report.tickets,
+        report.messages,
+        report.customers,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn migrate(settings: &Settings) -> Result<(), String> {

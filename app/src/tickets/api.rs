@@ -458,6 +458,25 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
     })
 }
 
+/// The built-in views' counts alone (for refreshing the side panel).
+#[server(endpoint = "w/tickets/counts")]
+pub async fn ticket_counts(slug: String) -> Result<ViewCounts, AppError> {
+    use crate::server::{from_domain, now, require_member, services};
+    use domain::auth::accounts::Role;
+    let (current, membership) = require_member(&slug, Role::Agent).await?;
+    let services = services()?;
+    let ws = support::open(&services, &membership).await?;
+    let counts = domain::workspace::views::counts(&ws, current.account.id, now())
+        .await
+        .map_err(from_domain)?;
+    Ok(ViewCounts {
+        my_open: counts.my_open,
+        unassigned: counts.unassigned,
+        all_open: counts.all_open,
+        recently_solved: counts.recently_solved,
+    })
+}
+
 /// One ticket with its whole thread (notes included: this is the agents' page).
 #[server(endpoint = "w/ticket")]
 pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppError> {

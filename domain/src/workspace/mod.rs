@@ -7,6 +7,7 @@ pub mod customers;
 pub mod markdown;
 pub mod outbox;
 pub mod search;
+pub mod seed;
 pub mod settings;
 pub mod tickets;
 pub mod views;

@@ -1,0 +1,389 @@
+//! Ticket benchmark: prints numbers, asserts nothing.
+//!
+//! `cargo bench -p server --bench tickets -- [--tickets N] [--backend sqlite|postgres] [--requests N]`
+//! (`make bench-tickets TICKETS=… BACKEND=…`). Starts the real server in this process on a fresh data
+//! directory, signs an owner up over HTTP, seeds the workspace with `ferrodesk seed`'s generator, then
+//! measures over HTTP with keep-alive connections, as a browser would:
+//! the full list page (server-rendered, filtered, 50 rows), the view counts, a ticket page, search for a
+//! rare and a common word, list pages per second with 8 connections, durable ticket creation (each
+//! answered after its commit) with 8 connections, and the memory the process holds.
+
+#[path = "../../domain/tests/support/pg_scratch.rs"]
+mod pg_scratch;
+
+use server::{Application, Settings, assets::AssetManifest};
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+struct Args {
+    tickets: u64,
+    postgres: bool,
+    requests: usize,
+    seconds: u64,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        tickets: 100_000,
+        postgres: false,
+        requests: 300,
+        seconds: 10,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--tickets" => args.tickets = it.next().and_then(|v| v.parse().ok()).expect("--tickets N"),
+            "--backend" => args.postgres = it.next().as_deref() == Some("postgres"),
+            "--requests" => args.requests = it.next().and_then(|v| v.parse().ok()).expect("--requests N"),
+            "--seconds" => args.seconds = it.next().and_then(|v| v.parse().ok()).expect("--seconds N"),
+            _ => {}
+        }
+    }
+    args
+}
+
+fn percentiles(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let at = |p: f64| {
+        samples[((samples.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(samples.len() - 1)]
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{label:<44} p50 {:>7.2} ms   p95 {:>7.2} ms   p99 {:>7.2} ms   (n={})",
+        ms(at(0.50)),
+        ms(at(0.95)),
+        ms(at(0.99)),
+        samples.len()
+    );
+}
+
+fn rss_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(field)
+                .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
+        })
+        .unwrap_or(0)
+}
+
+fn write_site(root: &Path) {
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::write(root.join("pkg/ferrodesk.css"), "body{}").unwrap();
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Client {
+    async fn get(&self, path: &str) -> Duration {
+        let started = Instant::now();
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.bytes().await.unwrap();
+        assert!(
+            status.is_success(),
+            "{path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        started.elapsed()
+    }
+
+    async fn call(&self, function: &str, form: &[(&str, &str)]) -> Duration {
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(format!("{}/api/{function}", self.base))
+            .header("origin", &self.base)
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", &self.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.bytes().await.unwrap();
+        assert!(
+            status.is_success(),
+            "{function}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        started.elapsed()
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = args();
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    write_site(&site);
+    let mut settings = Settings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        site_root: site,
+        auth_requests_per_minute: 1000,
+        ..Settings::default()
+    };
+    let _scratch = if args.postgres {
+        let admin =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let (storage, scratch) = pg_scratch::PgScratch::create(&admin, &settings.data_dir, settings.storage())
+            .await
+            .expect("PostgreSQL answers at TEST_DATABASE_URL");
+        settings.database_url = storage.database_url;
+        settings.tenant_servers = storage.tenant_servers;
+        settings.name_prefix = storage.name_prefix;
+        Some(scratch)
+    } else {
+        None
+    };
+    let backend = if args.postgres {
+        "PostgreSQL"
+    } else {
+        "SQLite (SQLCipher)"
+    };
+    println!(
+        "ferrodesk ticket benchmark: {backend}, {} tickets, {} cores",
+        args.tickets,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let storage = settings.storage();
+    let application = Application::build_with_assets(settings, AssetManifest { hashes: None })
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_up = http
+        .post(format!("{base}/api/signup"))
+        .header("origin", &base)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("name", "Bench Owner"),
+            ("email", "owner@bench.example"),
+            ("organization", "Bench"),
+            ("slug", "bench"),
+            ("password", "violet tractor umbrella 93"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed_up.status().is_success(),
+        "sign-up: {}",
+        signed_up.text().await.unwrap()
+    );
+    let cookie = signed_up
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("ferrodesk="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let client = Arc::new(Client { http, base, cookie });
+
+    // Seed beside the server, as `ferrodesk seed` would.
+    let router = domain::TenantRouter::new(Arc::new(domain::Landlord::open(storage).await.unwrap())).unwrap();
+    let started = Instant::now();
+    let report = server::seeding::seed_workspace(&router, "bench", args.tickets, 8, |done, total| {
+        if done % 100_000 == 0 || done == total {
+            eprintln!("  seeded {done}/{total}");
+        }
+    })
+    .await
+    .unwrap();
+    let seed_secs = started.elapsed().as_secs_f64();
+    println!(
+        "seeding: {} tickets, {} messages, {} requesters in {:.1} s ({:.0} tickets/s)",
+        report.tickets,
+        report.messages,
+        report.customers,
+        seed_secs,
+        report.tickets as f64 / seed_secs
+    );
+    drop(router);
+
+    let n = args.requests;
+    // Warm the workspace's pool and caches once.
+    client.get("/w/bench/tickets?status=unsolved").await;
+
+    let mut samples = Vec::new();
+    for _ in 0..n {
+        samples.push(client.get("/w/bench/tickets?status=unsolved").await);
+    }
+    percentiles("list page, All open (50 rows, full HTML)", samples);
+    let mut samples = Vec::new();
+    for _ in 0..n {
+        samples.push(client.get("/w/bench/tickets?status=unsolved&assignee=me").await);
+    }
+    percentiles("list page, My open (full HTML)", samples);
+    let mut samples = Vec::new();
+    for i in 0..n {
+        let priority = ["urgent", "high", "low"][i % 3];
+        samples.push(
+            client
+                .get(&format!(
+                    "/w/bench/tickets?status=solved&priority={priority}&sort=oldest"
+                ))
+                .await,
+        );
+    }
+    percentiles("list page, solved by priority, oldest first", samples);
+    let mut samples = Vec::new();
+    for _ in 0..n {
+        samples.push(client.call("w/tickets/counts", &[("slug", "bench")]).await);
+    }
+    percentiles("view counts (server function)", samples);
+    let mut samples = Vec::new();
+    let mut seed = 0x9e37_79b9_u64;
+    for _ in 0..n {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let number = seed % args.tickets + 1;
+        samples.push(client.get(&format!("/w/bench/tickets/{number}")).await);
+    }
+    percentiles("ticket page (full HTML, random ticket)", samples);
+    for (label, word) in [
+        ("search, rare word (full HTML)", domain::workspace::seed::RARE_WORD),
+        ("search, common word (full HTML)", domain::workspace::seed::COMMON_WORD),
+        ("search, two common words (full HTML)", "dashboard please"),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..n.min(200) {
+            samples.push(
+                client
+                    .get(&format!("/w/bench/tickets?q={}", word.replace(' ', "+")))
+                    .await,
+            );
+        }
+        percentiles(label, samples);
+    }
+
+    // Throughput with 8 connections.
+    let done = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let client = client.clone();
+        let done = done.clone();
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                client.get("/w/bench/tickets?status=unsolved").await;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    println!(
+        "list pages per second, 8 connections: {:.0}",
+        done.load(Ordering::Relaxed) as f64 / args.seconds as f64
+    );
+
+    // Durable creation with 8 connections.
+    let total = 2000u64;
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let client = client.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let email = format!("bench{}@customer.example", i % 400);
+                let subject = format!("Benchmark ticket {i}");
+                client
+                    .call(
+                        "w/tickets/create",
+                        &[
+                            ("slug", "bench"),
+                            ("requester_email", &email),
+                            ("subject", &subject),
+                            (
+                                "body",
+                                "The dashboard does not load since this morning. Could you please take a look?",
+                            ),
+                        ],
+                    )
+                    .await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "durable ticket creations per second, 8 connections: {:.0} ({total} in {secs:.1} s)",
+        total as f64 / secs
+    );
+    println!(
+        "memory of this process (server + benchmark client): RSS {} MB now, peak {} MB",
+        rss_kb("VmRSS:") / 1024,
+        rss_kb("VmHWM:") / 1024
+    );
+    if args.postgres {
+        let out = std::process::Command::new("ps")
+            .args(["-C", "postgres", "-o", "rss="])
+            .output();
+        if let Ok(out) = out {
+            let kb: u64 = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.trim().parse::<u64>().ok())
+                .sum();
+            println!(
+                "PostgreSQL server processes: {} MB RSS summed (shared buffers counted once per process)",
+                kb / 1024
+            );
+        }
+    }
+    let disk = dir_size(&dir.path().join("data"));
+    if !args.postgres {
+        println!("data directory: {} MB", disk / (1024 * 1024));
+    }
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    let meta = e.metadata().unwrap();
+                    if meta.is_dir() { dir_size(&e.path()) } else { meta.len() }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
