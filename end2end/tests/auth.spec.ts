@@ -1,46 +1,9 @@
 // Accounts in the browser: sign up → verify with the emailed code → sign out → sign in; sign in by emailed
 // link; invite a teammate who accepts and sees the workspace. Each flow runs hydrated and with JavaScript
 // off (plain form posts), since every one of these pages is a form.
-import { test, expect, Browser, Page } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 import { codeIn, linkIn, newestMail } from './mail';
-
-const PASSWORD = 'violet tractor umbrella 93';
-
-function unique(prefix: string): { email: string; slug: string } {
-  const id = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-  return { email: `${prefix}-${id}@example.com`, slug: `${prefix}-${id}` };
-}
-
-async function newPage(browser: Browser, js: boolean): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: js });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    // A refused form answers 4xx on purpose, which the browser notes as a failed resource; anything else
-    // (a panic, a hydration mismatch, a CSP violation) is a real error.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
-  });
-  (page as Page & { errors: string[] }).errors = errors;
-  return page;
-}
-
-async function ready(page: Page, js: boolean) {
-  if (js) await expect(page.locator('html')).toHaveAttribute('data-hydrated', '');
-}
-
-async function signUp(page: Page, js: boolean, who: { email: string; slug: string }) {
-  await page.goto('/signup');
-  await ready(page, js);
-  await page.getByLabel('Your name').fill('Ada Lovelace');
-  await page.getByLabel('Work email').fill(who.email);
-  await page.getByLabel('Organization').fill(`Engines ${who.slug}`);
-  await page.getByLabel('Workspace address (optional)').fill(who.slug);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create workspace' }).click();
-  await expect(page).toHaveURL(new RegExp(`/w/${who.slug}$`));
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Engines ${who.slug}`);
-}
+import { PASSWORD, newPage, ready, signUp, unique } from './people';
 
 async function verify(page: Page, js: boolean, email: string) {
   const code = codeIn(await newestMail(email, 1, 'verification'));

@@ -828,3 +828,34 @@ async fn seeded_workspaces_look_like_worked_ones(env: TestEnv) {
     let hit = &search::search(&ws, "before seeding", 5).await.unwrap()[0];
     assert_eq!(hit.ticket.number, 1);
 }
+
+on_both_backends!(concurrent_writes_to_one_workspace_all_succeed);
+async fn concurrent_writes_to_one_workspace_all_succeed(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let first = tickets::create(&ws, &me, &new_ticket("a@example.com", "Shared", "x"), Utc::now())
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (ws, me) = (ws.clone(), me.clone());
+        tasks.push(tokio::spawn(async move {
+            let new = new_ticket(&format!("c{}@example.com", i % 3), &format!("Concurrent {i}"), "body");
+            tickets::create(&ws, &me, &new, Utc::now()).await.unwrap();
+            tickets::add_message(&ws, &me, first.id, Kind::Note, &format!("note {i}"), None, Utc::now())
+                .await
+                .unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let numbers: Vec<i64> = all_tickets(&ws).await.iter().map(|t| t.number).collect();
+    assert_eq!(
+        numbers,
+        (1..=17).rev().collect::<Vec<_>>(),
+        "every ticket got its own number, no gaps"
+    );
+    assert_eq!(tickets::thread(&ws, first.id, false).await.unwrap().len(), 17);
+}
