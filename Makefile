@@ -25,13 +25,14 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/release/ferrodesk
 # The initial wasm budget: 250 KB brotli for the whole app.
 WASM_BUDGET_BROTLI := 256000
 
-.PHONY: help setup tools node build run test test-rust test-e2e lint wasm-size bench
+.PHONY: help setup tools node build run test test-rust test-e2e lint wasm-size bench bench-tickets
 
 help:
 	@echo "make run    build and serve http://127.0.0.1:3000 with the embedded default storage"
 	@echo "make test   run every test (Rust per package, then Playwright in Debian's chromium)"
 	@echo "make lint   cargo fmt --check and clippy -D warnings for both the server and the wasm build"
 	@echo "make bench  storage benchmark: workspace creation, cold open, warm lookup, RSS (SQLite, PostgreSQL)"
+	@echo "make bench-tickets TICKETS=100000 BACKEND=sqlite|postgres   ticket list, page, counts, search, throughput, RSS"
 
 setup: tools node
 
@@ -98,6 +99,12 @@ wasm-size:
 
 bench: tools
 	cargo bench -p domain --bench tenancy
+
+# The ticket benchmark over HTTP: `make bench-tickets TICKETS=1000000 BACKEND=postgres`.
+TICKETS ?= 100000
+BACKEND ?= sqlite
+bench-tickets: tools
+	cargo bench -p server --bench tickets -- --tickets $(TICKETS) --backend $(BACKEND)
 
 lint:
 	cargo fmt --all --check

@@ -194,10 +194,55 @@ pub struct Current {
     pub sign_in: SignIn,
 }
 
+/// What one request has learned about its caller: a page's header and its content both ask who is signed in
+/// and in which workspaces, and the landlord answers once. Provided fresh to every request; signing in or
+/// out empties it.
+#[derive(Clone, Default)]
+pub struct RequestCache(Arc<std::sync::Mutex<CacheState>>);
+
+#[derive(Default)]
+struct CacheState {
+    current: Option<Option<Current>>,
+    memberships: Option<(i64, Vec<MembershipOf>)>,
+}
+
+impl RequestCache {
+    fn with<T>(f: impl FnOnce(&mut CacheState) -> T) -> Option<T> {
+        use_context::<RequestCache>().map(|cache| f(&mut cache.0.lock().unwrap_or_else(|e| e.into_inner())))
+    }
+
+    fn clear() {
+        RequestCache::with(|state| *state = CacheState::default());
+    }
+}
+
 /// The signed-in person, if any. A session whose sign-in has ended (signed out elsewhere, expired,
 /// account suspended) is emptied.
 pub async fn current() -> Result<Option<Current>, AppError> {
-    current_in(&services()?, &session().await?).await
+    if let Some(Some(known)) = RequestCache::with(|state| state.current.clone()) {
+        return Ok(known);
+    }
+    let found = current_in(&services()?, &session().await?).await?;
+    RequestCache::with(|state| state.current = Some(found.clone()));
+    Ok(found)
+}
+
+/// The workspaces `account_id` belongs to (once per request).
+pub async fn memberships(services: &Services, account_id: i64) -> Result<Vec<MembershipOf>, AppError> {
+    if let Some(Some(known)) = RequestCache::with(|state| {
+        state
+            .memberships
+            .as_ref()
+            .filter(|(id, _)| *id == account_id)
+            .map(|(_, m)| m.clone())
+    }) {
+        return Ok(known);
+    }
+    let found = accounts::memberships(services.landlord(), account_id)
+        .await
+        .map_err(from_domain)?;
+    RequestCache::with(|state| state.memberships = Some((account_id, found.clone())));
+    Ok(found)
 }
 
 /// [`current`] for a handler outside Leptos, which has the services and the session in hand.
@@ -229,7 +274,12 @@ pub async fn require() -> Result<Current, AppError> {
 /// Not being a member answers 404, exactly as for a workspace that does not exist; the workspace always
 /// comes from the person's own memberships, never from anything else in the request.
 pub async fn require_member(slug: &str, needed: Role) -> Result<(Current, MembershipOf), AppError> {
-    member_in(&services()?, &session().await?, slug, needed).await
+    let Some(current) = current().await? else {
+        return fail(AppError::Unauthorized);
+    };
+    let services = services()?;
+    let memberships = memberships(&services, current.account.id).await?;
+    member_of(current, memberships, slug, needed)
 }
 
 /// [`require_member`] for a handler outside Leptos.
@@ -242,11 +292,19 @@ pub async fn member_in(
     let Some(current) = current_in(services, session).await? else {
         return fail(AppError::Unauthorized);
     };
-    let membership = accounts::memberships(services.landlord(), current.account.id)
+    let memberships = accounts::memberships(services.landlord(), current.account.id)
         .await
-        .map_err(from_domain)?
-        .into_iter()
-        .find(|m| m.slug == slug);
+        .map_err(from_domain)?;
+    member_of(current, memberships, slug, needed)
+}
+
+fn member_of(
+    current: Current,
+    memberships: Vec<MembershipOf>,
+    slug: &str,
+    needed: Role,
+) -> Result<(Current, MembershipOf), AppError> {
+    let membership = memberships.into_iter().find(|m| m.slug == slug);
     let Some(membership) = membership else {
         tracing::warn!(event = "authorization_denied", account = current.account.id, workspace = ?slug, "not a member");
         return fail(AppError::NotFound);
@@ -287,6 +345,7 @@ pub async fn begin(account: &Account, how: &str) -> Result<(), AppError> {
     .map_err(from_domain)?;
     session.cycle_id().await.map_err(internal)?;
     session.clear().await;
+    RequestCache::clear();
     session.insert(SIGN_IN, &id).await.map_err(internal)?;
     let end = now + services.session_policy.absolute;
     let end = tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp(end.timestamp()).map_err(internal)?;
@@ -309,6 +368,7 @@ pub async fn end() -> Result<(), AppError> {
         sign_ins::end(services.landlord(), &id).await.map_err(from_domain)?;
     }
     session.flush().await.map_err(internal)?;
+    RequestCache::clear();
     Ok(())
 }
 

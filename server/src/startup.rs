@@ -219,6 +219,7 @@ fn router(state: AppState) -> Router {
     let context = move || {
         provide_context(site.clone());
         provide_context(services.clone());
+        provide_context(app::server::RequestCache::default());
     };
     let sessions = session_layer(&state);
     let routes = generate_route_list(App);

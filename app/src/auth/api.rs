@@ -77,13 +77,11 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 /// The signed-in person, or `None`.
 #[server(endpoint = "me")]
 pub async fn me() -> Result<Option<Person>, AppError> {
-    use crate::server::{current, from_domain, services};
+    use crate::server::{current, services};
     let Some(current) = current().await? else {
         return Ok(None);
     };
-    let memberships = domain::auth::accounts::memberships(services()?.landlord(), current.account.id)
-        .await
-        .map_err(from_domain)?;
+    let memberships = crate::server::memberships(&services()?, current.account.id).await?;
     Ok(Some(Person {
         name: current.account.name,
         email: current.account.email,
