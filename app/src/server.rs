@@ -36,6 +36,8 @@ pub struct Services {
     /// Where attachments' bytes are kept.
     pub files: Arc<dyn domain::workspace::attachments::BlobStore>,
     pub attachment_limits: domain::workspace::attachments::Limits,
+    /// Moves mail from workspaces' outboxes to the job queue in the background.
+    pub relayer: domain::workspace::outbox::Relayer,
 }
 
 impl Services {

@@ -130,9 +130,46 @@ impl Client {
     }
 }
 
+/// The seeding runs in a child process (this program again, with `FD_BENCH_SEED` set), so the memory it
+/// uses is not counted as the server's.
+async fn seed_child(tickets: u64) {
+    use secrecy::SecretString;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let storage = domain::StorageConfig {
+        data_dir: env("FD_BENCH_DATA_DIR").unwrap().into(),
+        database_url: env("FD_BENCH_DATABASE_URL").map(SecretString::from),
+        tenant_servers: env("FD_BENCH_TENANT").map(SecretString::from).into_iter().collect(),
+        name_prefix: env("FD_BENCH_PREFIX").unwrap_or_else(|| "ferrodesk".into()),
+        ..domain::StorageConfig::default()
+    };
+    let router = domain::TenantRouter::new(Arc::new(domain::Landlord::open(storage).await.unwrap())).unwrap();
+    let started = Instant::now();
+    let report = server::seeding::seed_workspace(&router, "bench", tickets, 8, |done, total| {
+        if done % 100_000 == 0 || done == total {
+            eprintln!("  seeded {done}/{total}");
+        }
+    })
+    .await
+    .unwrap();
+    let seed_secs = started.elapsed().as_secs_f64();
+    println!(
+        "seeding (a separate process): {} tickets, {} messages, {} requesters in {:.1} s ({:.0} tickets/s), peak RSS {} MB",
+        report.tickets,
+        report.messages,
+        report.customers,
+        seed_secs,
+        report.tickets as f64 / seed_secs,
+        rss_kb("VmHWM:") / 1024
+    );
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = args();
+    if std::env::var("FD_BENCH_SEED").is_ok() {
+        seed_child(args.tickets).await;
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     write_site(&site);
@@ -207,26 +244,19 @@ async fn main() {
         .to_owned();
     let client = Arc::new(Client { http, base, cookie });
 
-    // Seed beside the server, as `ferrodesk seed` would.
-    let router = domain::TenantRouter::new(Arc::new(domain::Landlord::open(storage).await.unwrap())).unwrap();
-    let started = Instant::now();
-    let report = server::seeding::seed_workspace(&router, "bench", args.tickets, 8, |done, total| {
-        if done % 100_000 == 0 || done == total {
-            eprintln!("  seeded {done}/{total}");
-        }
-    })
-    .await
-    .unwrap();
-    let seed_secs = started.elapsed().as_secs_f64();
-    println!(
-        "seeding: {} tickets, {} messages, {} requesters in {:.1} s ({:.0} tickets/s)",
-        report.tickets,
-        report.messages,
-        report.customers,
-        seed_secs,
-        report.tickets as f64 / seed_secs
-    );
-    drop(router);
+    // Seed beside the server, as `ferrodesk seed` would, in a process of its own.
+    use secrecy::ExposeSecret;
+    let expose = |v: Option<&secrecy::SecretString>| v.map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--tickets", &args.tickets.to_string()])
+        .env("FD_BENCH_SEED", "1")
+        .env("FD_BENCH_DATA_DIR", &storage.data_dir)
+        .env("FD_BENCH_DATABASE_URL", expose(storage.database_url.as_ref()))
+        .env("FD_BENCH_TENANT", expose(storage.tenant_servers.first()))
+        .env("FD_BENCH_PREFIX", &storage.name_prefix)
+        .status()
+        .unwrap();
+    assert!(status.success(), "seeding failed");
 
     let n = args.requests;
     // Warm the workspace's pool and caches once.
@@ -349,7 +379,7 @@ async fn main() {
         total as f64 / secs
     );
     println!(
-        "memory of this process (server + benchmark client): RSS {} MB now, peak {} MB",
+        "memory of the server process (with the benchmark's HTTP client in it): RSS {} MB now, peak {} MB",
         rss_kb("VmRSS:") / 1024,
         rss_kb("VmHWM:") / 1024
     );

@@ -121,6 +121,7 @@ impl Application {
             std::time::Duration::from_millis(settings.mail_poll_ms.max(10)),
         );
         let tenants = TenantRouter::new(landlord.clone())?;
+        let relayer = domain::workspace::outbox::Relayer::spawn(landlord.clone());
         spawn_housekeeping(landlord, tenants.clone(), settings.session_policy());
         let listener = TcpListener::bind(settings.addr)
             .await
@@ -155,6 +156,7 @@ impl Application {
             }),
             base_url,
             session_policy: settings.session_policy(),
+            relayer,
             files: Arc::new(domain::workspace::attachments::FileStore::new(&settings.data_dir)),
             attachment_limits: domain::workspace::attachments::Limits {
                 per_file: settings.attachment_max_bytes,

@@ -238,11 +238,10 @@ pub mod support {
             .map_err(from_domain)
     }
 
-    /// Moves the mail a change caused to the job queue; what fails here housekeeping moves later.
+    /// Has the mail a change caused moved to the job queue (in the background; what fails there,
+    /// housekeeping moves later).
     pub async fn relay(services: &Services, ws: &WorkspaceDb) {
-        if let Err(error) = domain::workspace::outbox::relay(services.landlord(), ws, crate::server::now()).await {
-            tracing::warn!(%error, "outbox relay failed; housekeeping will retry");
-        }
+        services.relayer.soon(ws);
     }
 
     pub async fn agents(services: &Services, membership: &MembershipOf) -> Result<Vec<team::Member>, AppError> {
@@ -276,6 +275,35 @@ pub mod support {
                 })
             })
             .ok_or_else(|| reject(AppError::field(field, "Choose a member of the team.")))
+    }
+
+    pub fn agent_choices(members: Vec<team::Member>) -> Vec<Choice> {
+        members
+            .into_iter()
+            .map(|m| Choice {
+                value: m.account_id.to_string(),
+                label: m.name,
+            })
+            .collect()
+    }
+
+    pub fn category_choices(categories: Vec<domain::workspace::tickets::Category>) -> Vec<Choice> {
+        categories
+            .into_iter()
+            .map(|c| Choice {
+                value: c.id.to_string(),
+                label: c.name,
+            })
+            .collect()
+    }
+
+    pub fn counts(counts: domain::workspace::views::Counts) -> ViewCounts {
+        ViewCounts {
+            my_open: counts.my_open,
+            unassigned: counts.unassigned,
+            all_open: counts.all_open,
+            recently_solved: counts.recently_solved,
+        }
     }
 
     pub fn when(time: chrono::DateTime<chrono::Utc>) -> (String, String) {
@@ -422,29 +450,12 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
         slug: membership.slug.clone(),
         workspace: membership.name.clone(),
         is_admin: membership.role != Role::Agent,
-        counts: ViewCounts {
-            my_open: counts.my_open,
-            unassigned: counts.unassigned,
-            all_open: counts.all_open,
-            recently_solved: counts.recently_solved,
-        },
+        counts: support::counts(counts),
         rows,
         next,
         searching,
-        agents: agents
-            .into_iter()
-            .map(|m| Choice {
-                value: m.account_id.to_string(),
-                label: m.name,
-            })
-            .collect(),
-        categories: categories
-            .into_iter()
-            .map(|c| Choice {
-                value: c.id.to_string(),
-                label: c.name,
-            })
-            .collect(),
+        agents: support::agent_choices(agents),
+        categories: support::category_choices(categories),
         tags,
         saved: saved
             .into_iter()
@@ -469,12 +480,7 @@ pub async fn ticket_counts(slug: String) -> Result<ViewCounts, AppError> {
     let counts = domain::workspace::views::counts(&ws, current.account.id, now())
         .await
         .map_err(from_domain)?;
-    Ok(ViewCounts {
-        my_open: counts.my_open,
-        unassigned: counts.unassigned,
-        all_open: counts.all_open,
-        recently_solved: counts.recently_solved,
-    })
+    Ok(support::counts(counts))
 }
 
 /// One ticket with its whole thread (notes included: this is the agents' page).
@@ -544,20 +550,8 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
         tags,
         created: support::when(ticket.created_at).0,
         thread,
-        agents: agents
-            .into_iter()
-            .map(|m| Choice {
-                value: m.account_id.to_string(),
-                label: m.name,
-            })
-            .collect(),
-        categories: categories
-            .into_iter()
-            .map(|c| Choice {
-                value: c.id.to_string(),
-                label: c.name,
-            })
-            .collect(),
+        agents: support::agent_choices(agents),
+        categories: support::category_choices(categories),
         me,
         draft,
         limits: format!(
@@ -904,20 +898,8 @@ pub async fn new_ticket_form(slug: String) -> Result<NewTicketView, AppError> {
     Ok(NewTicketView {
         slug: membership.slug.clone(),
         workspace: membership.name.clone(),
-        agents: agents
-            .into_iter()
-            .map(|m| Choice {
-                value: m.account_id.to_string(),
-                label: m.name,
-            })
-            .collect(),
-        categories: categories
-            .into_iter()
-            .map(|c| Choice {
-                value: c.id.to_string(),
-                label: c.name,
-            })
-            .collect(),
+        agents: support::agent_choices(agents),
+        categories: support::category_choices(categories),
         me: current.account.id,
     })
 }

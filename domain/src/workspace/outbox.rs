@@ -18,33 +18,73 @@ pub(crate) async fn add(tx: &mut Tx, email: &Email, now: DateTime<Utc>) -> Resul
     Ok(())
 }
 
-/// Moves the workspace's waiting mail to the landlord's queue; returns how many messages moved.
+/// Moves the workspace's waiting mail to the landlord's queue, in one landlord transaction per 200
+/// messages; returns how many messages moved.
 pub async fn relay(landlord: &Landlord, ws: &WorkspaceDb, now: DateTime<Utc>) -> Result<usize> {
-    let waiting: Vec<(i64, String)> = on_db!(ws.db(), pool => sqlx::query_as(
-        "select id, payload from outbox order by id limit 200",
-    )
-    .fetch_all(pool)
-    .await)?;
     let mut moved = 0;
-    for (id, payload) in waiting {
-        match serde_json::from_str::<Email>(&payload) {
-            Ok(email) => {
-                let mut tx = landlord.db().begin().await?;
-                mail::queue(landlord, &mut tx, &email, Some(ws.id().get()), now).await?;
-                tx.commit().await?;
-                moved += 1;
-            }
-            Err(error) => {
-                tracing::error!(workspace = %ws.id(), outbox = id, %error, "dropping an unreadable outbox entry")
+    loop {
+        let waiting: Vec<(i64, String)> = on_db!(ws.db(), pool => sqlx::query_as(
+            "select id, payload from outbox order by id limit 200",
+        )
+        .fetch_all(pool)
+        .await)?;
+        let Some(last) = waiting.last().map(|(id, _)| *id) else {
+            return Ok(moved);
+        };
+        let mut tx = landlord.db().begin().await?;
+        for (id, payload) in &waiting {
+            match serde_json::from_str::<Email>(payload) {
+                Ok(email) => {
+                    mail::queue(landlord, &mut tx, &email, Some(ws.id().get()), now).await?;
+                    moved += 1;
+                }
+                Err(error) => {
+                    tracing::error!(workspace = %ws.id(), outbox = id, %error, "dropping an unreadable outbox entry")
+                }
             }
         }
-        on_db!(ws.db(), pool => sqlx::query("delete from outbox where id = $1")
-            .bind(id)
+        tx.commit().await?;
+        on_db!(ws.db(), pool => sqlx::query("delete from outbox where id <= $1")
+            .bind(last)
             .execute(pool)
             .await
             .map(|d| d.rows_affected()))?;
+        if waiting.len() < 200 {
+            return Ok(moved);
+        }
     }
-    Ok(moved)
+}
+
+/// Relays in the background: a change commits and answers at once, and its mail moves to the job queue
+/// a moment later, together with whatever other changes wrote meanwhile (one landlord commit for many).
+#[derive(Clone)]
+pub struct Relayer(tokio::sync::mpsc::UnboundedSender<WorkspaceDb>);
+
+impl Relayer {
+    pub fn spawn(landlord: std::sync::Arc<Landlord>) -> Relayer {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<WorkspaceDb>();
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut due = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    if !due.iter().any(|ws| ws.id() == more.id()) {
+                        due.push(more);
+                    }
+                }
+                for ws in due {
+                    if let Err(error) = relay(&landlord, &ws, Utc::now()).await {
+                        tracing::warn!(workspace = %ws.id(), %error, "outbox relay failed; housekeeping will retry");
+                    }
+                }
+            }
+        });
+        Relayer(tx)
+    }
+
+    /// Asks for the workspace's outbox to be relayed soon.
+    pub fn soon(&self, ws: &WorkspaceDb) {
+        let _ = self.0.send(ws.clone());
+    }
 }
 
 /// How many messages wait in the workspace's outbox.

@@ -91,9 +91,9 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
                 .map(|w| format!("\"{}\"", w.replace('"', "")))
                 .collect::<Vec<_>>()
                 .join(" ");
-            sqlx::query_as(
-                "select rowid, snippet(ticket_search, -1, char(57344), char(57345), '…', 16)
-                 from ticket_search
+            // FTS5 walks a word's postings newest first and stops after the candidates; BM25 ranks those.
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "select rowid from ticket_search
                  where ticket_search match $1
                    and rowid >= coalesce((select min(rowid) from (select rowid from ticket_search
                                           where ticket_search match $1 order by rowid desc limit $2)), 0)
@@ -104,17 +104,60 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             .bind(CANDIDATES)
             .bind(limit)
             .fetch_all(pool)
-            .await?
+            .await?;
+            // Snippets only for the tickets shown: each one reads and tokenizes a whole document.
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let snippets: Vec<(i64, String)> = sqlx::query_as(&format!(
+                "select rowid, snippet(ticket_search, -1, char(57344), char(57345), '…', 16)
+                 from ticket_search where ticket_search match $1 and rowid in ({list})"
+            ))
+            .bind(&fts)
+            .fetch_all(pool)
+            .await?;
+            ids.iter()
+                .map(|id| {
+                    let snippet = snippets
+                        .iter()
+                        .find(|(s, _)| s == id)
+                        .map(|(_, s)| s.clone())
+                        .unwrap_or_default();
+                    (*id, snippet)
+                })
+                .collect()
         }
         Db::Postgres(pool) => {
             let text = words.join(" ");
-            let ids: Vec<i64> = sqlx::query_scalar(
+            // Which plan finds the newest matches fastest depends on how common the words are: when every
+            // word is in at least 1 % of tickets (the column statistics' most common elements), walking the
+            // primary key from the newest ticket finds them at once; otherwise the GIN index finds the few
+            // matches and they are sorted (`+ 0` keeps the planner off the primary key walk).
+            let common: i64 = sqlx::query_scalar(
+                "select count(distinct e.elem) from pg_stats s,
+                        unnest(s.most_common_elems::text::text[],
+                               s.most_common_elem_freqs[1:array_length(s.most_common_elems::text::text[], 1)]) as e(elem, freq)
+                 where s.tablename = 'ticket_search' and s.attname = 'document' and e.freq >= 0.01
+                   and e.elem = any(select unnest(tsvector_to_array(to_tsvector('simple', $1))))",
+            )
+            .bind(&text)
+            .fetch_one(pool)
+            .await?;
+            let lexemes: i64 =
+                sqlx::query_scalar("select cardinality(tsvector_to_array(to_tsvector('simple', $1)))::bigint")
+                    .bind(&text)
+                    .fetch_one(pool)
+                    .await?;
+            let order = if lexemes > 0 && common >= lexemes {
+                "s.ticket_id desc"
+            } else {
+                "s.ticket_id + 0 desc"
+            };
+            let ids: Vec<i64> = sqlx::query_scalar(&format!(
                 "with q as (select plainto_tsquery('simple', $1) as q),
                       newest as (select s.ticket_id, s.document from ticket_search s, q
-                                 where s.document @@ q.q order by s.ticket_id desc limit $2)
+                                 where s.document @@ q.q order by {order} limit $2)
                  select newest.ticket_id from newest, q
-                 order by ts_rank(newest.document, q.q) desc, newest.ticket_id desc limit $3",
-            )
+                 order by ts_rank(newest.document, q.q) desc, newest.ticket_id desc limit $3"
+            ))
             .bind(&text)
             .bind(CANDIDATES)
             .bind(limit)
