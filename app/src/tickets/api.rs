@@ -1,6 +1,9 @@
 //! Server functions of the agents' ticket pages. Each one resolves the workspace from the signed-in
 //! person's memberships (a ticket number of another workspace is simply not found) and works only in that
 //! workspace's own database.
+// Form posts arrive as one argument per field; the functions the `server` macro generates for the browser
+// take the same list.
+#![allow(clippy::too_many_arguments)]
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -564,7 +567,6 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
 }
 
 /// Opens a ticket for a requester (found or created by address) and goes to it.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "w/tickets/create")]
 pub async fn create_ticket(
     slug: String,
@@ -654,7 +656,6 @@ fn field_of(message: &str) -> Option<String> {
 }
 
 /// Changes a ticket's fields from its side panel; each real change becomes an event in the thread.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "w/ticket/update")]
 pub async fn update_ticket(
     slug: String,
@@ -716,7 +717,6 @@ pub async fn assign_to_me(slug: String, number: i64) -> Result<(), AppError> {
 }
 
 /// Applies one change to the selected tickets of the list (all or none), then goes back to the list.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "w/tickets/bulk")]
 pub async fn bulk_update(
     slug: String,

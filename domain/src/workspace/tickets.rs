@@ -936,20 +936,18 @@ pub(crate) async fn add_message_in(
             let email = ticket_email(actor, &ticket, &thread, &ticket.requester_email, id, text, html);
             outbox::add(tx, &email, now).await?;
         }
-        (Kind::Reply, Author::Customer { .. }) => {
-            if ticket.assignee_account_id.is_some() {
-                if let Some(to) = &ticket.assignee_email {
-                    let url = ticket_url(actor, &ticket);
-                    let text = format!("{} answered #{}:\n\n{body}\n\n{url}\n", actor.name(), ticket.number);
-                    let html = format!(
-                        "<p>{} answered #{}:</p>{html}<p><a href=\"{}\">Open the ticket</a></p>",
-                        markdown::escape(actor.name()),
-                        ticket.number,
-                        markdown::escape(&url)
-                    );
-                    let email = ticket_email(actor, &ticket, &thread, to, id, text, html);
-                    outbox::add(tx, &email, now).await?;
-                }
+        (Kind::Reply, Author::Customer { .. }) if ticket.assignee_account_id.is_some() => {
+            if let Some(to) = &ticket.assignee_email {
+                let url = ticket_url(actor, &ticket);
+                let text = format!("{} answered #{}:\n\n{body}\n\n{url}\n", actor.name(), ticket.number);
+                let html = format!(
+                    "<p>{} answered #{}:</p>{html}<p><a href=\"{}\">Open the ticket</a></p>",
+                    markdown::escape(actor.name()),
+                    ticket.number,
+                    markdown::escape(&url)
+                );
+                let email = ticket_email(actor, &ticket, &thread, to, id, text, html);
+                outbox::add(tx, &email, now).await?;
             }
         }
         _ => {}
