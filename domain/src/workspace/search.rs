@@ -83,7 +83,7 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
         return Ok(Vec::new());
     }
     let limit = limit.clamp(1, 100);
-    let ranked: Vec<(i64, String)> = match ws.db() {
+    let (ids, snippets): (Vec<i64>, Vec<(i64, String)>) = match ws.db() {
         Db::Sqlite(pool) => {
             // Each word as a quoted FTS5 string: punctuation inside it is part of the phrase, never syntax.
             let fts: String = words
@@ -114,16 +114,7 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             .bind(&fts)
             .fetch_all(pool)
             .await?;
-            ids.iter()
-                .map(|id| {
-                    let snippet = snippets
-                        .iter()
-                        .find(|(s, _)| s == id)
-                        .map(|(_, s)| s.clone())
-                        .unwrap_or_default();
-                    (*id, snippet)
-                })
-                .collect()
+            (ids, snippets)
         }
         Db::Postgres(pool) => {
             let text = words.join(" ");
@@ -131,21 +122,19 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             // word is in at least 1 % of tickets (the column statistics' most common elements), walking the
             // primary key from the newest ticket finds them at once; otherwise the GIN index finds the few
             // matches and they are sorted (`+ 0` keeps the planner off the primary key walk).
-            let common: i64 = sqlx::query_scalar(
-                "select count(distinct e.elem) from pg_stats s,
-                        unnest(s.most_common_elems::text::text[],
-                               s.most_common_elem_freqs[1:array_length(s.most_common_elems::text::text[], 1)]) as e(elem, freq)
-                 where s.tablename = 'ticket_search' and s.attname = 'document' and e.freq >= 0.01
-                   and e.elem = any(select unnest(tsvector_to_array(to_tsvector('simple', $1))))",
+            let (common, lexemes): (i64, i64) = sqlx::query_as(
+                "with words as (select unnest(tsvector_to_array(to_tsvector('simple', $1))) as word)
+                 select (select count(distinct e.elem) from pg_stats s,
+                                unnest(s.most_common_elems::text::text[],
+                                       s.most_common_elem_freqs[1:array_length(s.most_common_elems::text::text[], 1)])
+                                    as e(elem, freq)
+                         where s.tablename = 'ticket_search' and s.attname = 'document' and e.freq >= 0.01
+                           and e.elem in (select word from words)),
+                        (select count(*) from words)",
             )
             .bind(&text)
             .fetch_one(pool)
             .await?;
-            let lexemes: i64 =
-                sqlx::query_scalar("select cardinality(tsvector_to_array(to_tsvector('simple', $1)))::bigint")
-                    .bind(&text)
-                    .fetch_one(pool)
-                    .await?;
             let order = if lexemes > 0 && common >= lexemes {
                 "s.ticket_id desc"
             } else {
@@ -176,30 +165,25 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             .bind(&ids)
             .fetch_all(pool)
             .await?;
-            ids.iter()
-                .map(|id| {
-                    let snippet = snippets
-                        .iter()
-                        .find(|(s, _)| s == id)
-                        .map(|(_, s)| s.clone())
-                        .unwrap_or_default();
-                    (*id, snippet)
-                })
-                .collect()
+            (ids, snippets)
         }
     };
-    if ranked.is_empty() {
+    if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
     let tickets: Vec<Ticket> = fetch_tickets(ws, &ids).await?;
-    Ok(ranked
+    Ok(ids
         .into_iter()
-        .filter_map(|(id, snippet)| {
+        .filter_map(|id| {
             let ticket = tickets.iter().find(|t| t.id == id)?.clone();
+            let snippet = snippets
+                .iter()
+                .find(|(s, _)| *s == id)
+                .map(|(_, s)| s.as_str())
+                .unwrap_or_default();
             Some(Hit {
                 ticket,
-                snippet: highlight(&snippet),
+                snippet: highlight(snippet),
             })
         })
         .collect())

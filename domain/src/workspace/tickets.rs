@@ -645,7 +645,7 @@ pub struct Changes {
 #[tracing::instrument(skip_all, fields(workspace = %ws.id(), ticket = id))]
 pub async fn update(ws: &WorkspaceDb, actor: &Actor, id: i64, changes: &Changes, now: DateTime<Utc>) -> Result<Ticket> {
     let mut tx = begin(ws).await?;
-    let ticket = update_in(ws, &mut tx, actor, id, changes, now).await?;
+    let (ticket, _) = update_in(ws, &mut tx, actor, id, changes, now).await?;
     tx.commit().await?;
     Ok(ticket)
 }
@@ -657,7 +657,7 @@ async fn update_in(
     id: i64,
     changes: &Changes,
     now: DateTime<Utc>,
-) -> Result<Ticket> {
+) -> Result<(Ticket, bool)> {
     let before = ticket_in(tx, id).await?;
     let mut events: Vec<String> = Vec::new();
     let mut reindex = false;
@@ -773,7 +773,7 @@ async fn update_in(
         }
     }
     if events.is_empty() {
-        return Ok(before);
+        return Ok((before, false));
     }
     for text in &events {
         event(tx, id, actor, text, now).await?;
@@ -797,7 +797,7 @@ async fn update_in(
         let notice = assignment_email(actor, &after, &thread, &assignee, &ticket_url(actor, &after));
         outbox::add(tx, &notice, now).await?;
     }
-    Ok(after)
+    Ok((after, true))
 }
 
 async fn tags_in(tx: &mut Tx, ticket_id: i64) -> Result<Vec<String>> {
@@ -836,11 +836,8 @@ pub async fn update_many(
     let mut tx = begin(ws).await?;
     let mut changed = 0;
     for id in ids {
-        let before = ticket_in(&mut tx, *id).await?;
-        let after = update_in(ws, &mut tx, actor, *id, changes, now).await?;
-        if after.updated_at != before.updated_at || after != before {
-            changed += 1;
-        }
+        let (_, was_changed) = update_in(ws, &mut tx, actor, *id, changes, now).await?;
+        changed += usize::from(was_changed);
     }
     tx.commit().await?;
     Ok(changed)
@@ -960,6 +957,7 @@ pub(crate) async fn add_message_in(
 pub async fn edit_message(
     ws: &WorkspaceDb,
     actor: &Actor,
+    ticket_id: i64,
     message_id: i64,
     body: &str,
     now: DateTime<Utc>,
@@ -970,9 +968,10 @@ pub async fn edit_message(
     };
     let mut tx = begin(ws).await?;
     let found: Option<(i64, Option<i64>, String, DateTime<Utc>)> = on_tx!(&mut tx, conn => sqlx::query_as(
-        "select ticket_id, author_account_id, kind, created_at from messages where id = $1",
+        "select ticket_id, author_account_id, kind, created_at from messages where id = $1 and ticket_id = $2",
     )
     .bind(message_id)
+    .bind(ticket_id)
     .fetch_optional(conn)
     .await)?;
     let Some((ticket_id, author, kind, created_at)) = found else {

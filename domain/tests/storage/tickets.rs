@@ -260,9 +260,16 @@ async fn own_messages_can_be_edited_for_a_while(env: TestEnv) {
     let note = tickets::add_message(&ws, &me, ticket.id, Kind::Note, "teh note", None, now)
         .await
         .unwrap();
-    let edited = tickets::edit_message(&ws, &me, note, "the *note* zebrafish", now + Duration::minutes(14))
-        .await
-        .unwrap();
+    let edited = tickets::edit_message(
+        &ws,
+        &me,
+        ticket.id,
+        note,
+        "the *note* zebrafish",
+        now + Duration::minutes(14),
+    )
+    .await
+    .unwrap();
     assert_eq!(edited.html, "<p>the <em>note</em> zebrafish</p>\n");
     assert!(edited.edited_at.is_some());
     assert_eq!(
@@ -271,15 +278,15 @@ async fn own_messages_can_be_edited_for_a_while(env: TestEnv) {
         "search follows the edit"
     );
     assert!(matches!(
-        tickets::edit_message(&ws, &other, note, "mine now", now).await,
+        tickets::edit_message(&ws, &other, ticket.id, note, "mine now", now).await,
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        tickets::edit_message(&ws, &me, note, "too late", now + Duration::minutes(16)).await,
+        tickets::edit_message(&ws, &me, ticket.id, note, "too late", now + Duration::minutes(16)).await,
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        tickets::edit_message(&ws, &me, 9999, "x", now).await,
+        tickets::edit_message(&ws, &me, ticket.id, 9999, "x", now).await,
         Err(Error::NotFound)
     ));
 }
