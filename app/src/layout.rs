@@ -12,7 +12,12 @@ use leptos_router::components::A;
 pub fn Shell(children: Children) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let me = Resource::new(move || sign_out.version().get(), |_| me());
+    // The customer side (portal, enquiry form) has no staff navigation; an embedded form has no frame at all.
+    let path = leptos_router::hooks::use_location().pathname;
+    let embedded = move || path.with(|p| p.starts_with("/embed/"));
+    let public = move || path.with(|p| p.starts_with("/p/") || p.starts_with("/embed/"));
     view! {
+        <Show when=move || !embedded()>
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <div class="bar">
@@ -20,6 +25,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                     <img src="/favicon.svg" alt="" width="28" height="28"/>
                     <span>"Ferrodesk"</span>
                 </A>
+                <Show when=move || !public()>
                 <nav aria-label="Main">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -48,12 +54,16 @@ pub fn Shell(children: Children) -> impl IntoView {
                         })}
                     </Suspense>
                 </nav>
+                </Show>
                 <ThemeSwitch/>
             </div>
         </header>
+        </Show>
         <main id="main" tabindex="-1">{children()}</main>
+        <Show when=move || !embedded()>
         <footer class="site-footer">
             <p>"Ferrodesk — a help desk where every organization has its own database."</p>
         </footer>
+        </Show>
     }
 }

@@ -5,8 +5,10 @@
 pub mod auth;
 pub mod error;
 mod forms;
+pub mod insights;
 mod layout;
 mod pages;
+pub mod portal;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
@@ -58,6 +60,14 @@ lazy_page! {
     TicketsRoute => tickets::pages::TicketList,
     TicketRoute => tickets::pages::TicketPage,
     NewTicketRoute => tickets::pages::NewTicket,
+    PortalHomeRoute => portal::pages::PortalHomePage,
+    PortalSignInRoute => portal::pages::PortalSignInPage,
+    PortalTicketRoute => portal::pages::PortalTicketPage,
+    ContactRoute => portal::pages::ContactPage,
+    EmbedContactRoute => portal::pages::EmbedContactPage,
+    RateRoute => portal::pages::RatePage,
+    ReportsRoute => insights::pages::Reports,
+    FeedbackRoute => insights::pages::FeedbackInbox,
 }
 
 /// Paths the service worker and the server agree on.
@@ -101,6 +111,14 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets")) view={Lazy::<TicketsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets"), StaticSegment("new")) view={Lazy::<NewTicketRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets"), ParamSegment("number")) view={Lazy::<TicketRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("reports")) view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("feedback")) view={Lazy::<FeedbackRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("p"), ParamSegment("slug")) view={Lazy::<PortalHomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("p"), ParamSegment("slug"), StaticSegment("signin"), ParamSegment("token")) view={Lazy::<PortalSignInRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("p"), ParamSegment("slug"), StaticSegment("tickets"), ParamSegment("number")) view={Lazy::<PortalTicketRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("p"), ParamSegment("slug"), StaticSegment("contact")) view={Lazy::<ContactRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("p"), ParamSegment("slug"), StaticSegment("rate"), ParamSegment("token")) view={Lazy::<RateRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("embed"), ParamSegment("slug"), StaticSegment("contact")) view={Lazy::<EmbedContactRoute>::new()} ssr=SsrMode::Async/>
                 </Routes>
             </layout::Shell>
         </Router>

@@ -38,6 +38,10 @@ pub struct Services {
     pub attachment_limits: domain::workspace::attachments::Limits,
     /// Moves mail from workspaces' outboxes to the job queue in the background.
     pub relayer: domain::workspace::outbox::Relayer,
+    /// The public enquiry form's caps.
+    pub enquiry_limits: Arc<domain::auth::limits::EnquiryLimits>,
+    /// Checks enquiry senders' mail domains; `None` turns the check off.
+    pub mx: Option<domain::mx::MxResolver>,
 }
 
 impl Services {
@@ -62,6 +66,8 @@ pub fn from_domain(error: domain::Error) -> AppError {
         domain::Error::Invalid(message) | domain::Error::Conflict(message) => reject(AppError::form(message)),
         domain::Error::NotFound => reject(AppError::NotFound),
         domain::Error::TooLarge(message) => reject(AppError::TooLarge(message)),
+        domain::Error::Field { field, message } => reject(AppError::field(field, message)),
+        domain::Error::Limited { retry_after_secs } => reject(AppError::Limited { retry_after_secs }),
         other => internal(other),
     }
 }
@@ -345,6 +351,11 @@ pub async fn begin(account: &Account, how: &str) -> Result<(), AppError> {
     )
     .await
     .map_err(from_domain)?;
+    if let Some(old) = session.get::<String>(PORTAL).await.map_err(internal)? {
+        domain::auth::portal::end(services.landlord(), &old)
+            .await
+            .map_err(from_domain)?;
+    }
     session.cycle_id().await.map_err(internal)?;
     session.clear().await;
     RequestCache::clear();
@@ -371,6 +382,148 @@ pub async fn end() -> Result<(), AppError> {
     }
     session.flush().await.map_err(internal)?;
     RequestCache::clear();
+    Ok(())
+}
+
+/// The session key holding the id of a customer's `portal_sign_ins` row. Staff checks never read it.
+const PORTAL: &str = "portal";
+
+/// A customer signed in to a workspace's portal, with what every portal page needs.
+#[derive(Clone)]
+pub struct PortalCurrent {
+    pub workspace: domain::Workspace,
+    pub ws: domain::WorkspaceDb,
+    pub customer: domain::workspace::customers::Customer,
+    pub portal: domain::workspace::portal::PortalSettings,
+    pub sign_in_id: String,
+}
+
+impl PortalCurrent {
+    /// The customer as the author of a change.
+    pub fn actor(&self, services: &Services, ip: Option<String>) -> domain::workspace::tickets::Actor {
+        domain::workspace::tickets::Actor {
+            author: domain::workspace::tickets::Author::Customer {
+                customer_id: self.customer.id,
+                name: self.customer.name.clone(),
+            },
+            ip,
+            base_url: services.base_url.clone(),
+            workspace_slug: self.workspace.slug.clone(),
+            workspace_name: self.workspace.name.clone(),
+        }
+    }
+}
+
+/// An active workspace by its slug, for the public pages (portal, enquiry form, ratings); anything else,
+/// including a suspended workspace, is `NotFound`.
+pub async fn public_workspace(
+    services: &Services,
+    slug: &str,
+) -> Result<(domain::Workspace, domain::WorkspaceDb), AppError> {
+    let workspace = match services.landlord().workspace_by_slug(slug).await {
+        Ok(found) if found.status == domain::WorkspaceStatus::Active => found,
+        Ok(_) | Err(domain::Error::NotFound) => return fail(AppError::NotFound),
+        Err(other) => return Err(from_domain(other)),
+    };
+    let ws = services.tenants.open(workspace.id).await.map_err(|e| match e {
+        domain::Error::Unavailable(_) => reject(AppError::NotFound),
+        other => from_domain(other),
+    })?;
+    Ok((workspace, ws))
+}
+
+/// The customer signed in to the portal of `slug` on this session, if any. A portal sign-in of another
+/// workspace counts as none here.
+pub async fn portal_in(services: &Services, session: &Session, slug: &str) -> Result<Option<PortalCurrent>, AppError> {
+    let Some(id) = session.get::<String>(PORTAL).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let Some(sign_in) = domain::auth::portal::check(services.landlord(), &id, services.session_policy, now())
+        .await
+        .map_err(from_domain)?
+    else {
+        session.remove::<String>(PORTAL).await.map_err(internal)?;
+        return Ok(None);
+    };
+    let (workspace, ws) = public_workspace(services, slug).await?;
+    if workspace.id != sign_in.workspace() {
+        return Ok(None);
+    }
+    let customer = match domain::workspace::customers::get(&ws, sign_in.customer_id).await {
+        Ok(customer) => customer,
+        Err(domain::Error::NotFound) => return Ok(None),
+        Err(other) => return Err(from_domain(other)),
+    };
+    let portal = domain::workspace::portal::portal_settings(&ws)
+        .await
+        .map_err(from_domain)?;
+    Ok(Some(PortalCurrent {
+        workspace,
+        ws,
+        customer,
+        portal,
+        sign_in_id: id,
+    }))
+}
+
+/// The signed-in customer of the portal of `slug`, or 401.
+pub async fn require_portal(slug: &str) -> Result<PortalCurrent, AppError> {
+    match portal_in(&services()?, &session().await?, slug).await? {
+        Some(found) => Ok(found),
+        None => fail(AppError::Unauthorized),
+    }
+}
+
+/// Signs a customer in to a workspace's portal on this session. Like a staff sign-in it gets a new session
+/// id and an empty session: one browser session is one person, staff or customer.
+pub async fn begin_portal(workspace: &domain::Workspace, customer_id: i64) -> Result<(), AppError> {
+    let services = services()?;
+    let session = session().await?;
+    let now = now();
+    let ip = client_ip().map(|ip| ip.to_string());
+    let user_agent = user_agent();
+    let id = domain::auth::portal::start(
+        services.landlord(),
+        workspace.id,
+        customer_id,
+        Device {
+            ip: ip.as_deref(),
+            user_agent: user_agent.as_deref(),
+        },
+        now,
+    )
+    .await
+    .map_err(from_domain)?;
+    if let Some(old) = session.get::<String>(SIGN_IN).await.map_err(internal)? {
+        sign_ins::end(services.landlord(), &old).await.map_err(from_domain)?;
+    }
+    session.cycle_id().await.map_err(internal)?;
+    session.clear().await;
+    RequestCache::clear();
+    session.insert(PORTAL, &id).await.map_err(internal)?;
+    let end = now + services.session_policy.absolute;
+    let end = tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp(end.timestamp()).map_err(internal)?;
+    session.set_expiry(Some(Expiry::AtDateTime(end)));
+    session.save().await.map_err(internal)?;
+    if let Some(session_id) = session.id() {
+        domain::auth::portal::attach_session(services.landlord(), &id, &session_id.to_string())
+            .await
+            .map_err(from_domain)?;
+    }
+    tracing::info!(event = "portal_sign_in_succeeded", workspace = %workspace.id, customer = customer_id, ip = ?ip, "customer signed in");
+    Ok(())
+}
+
+/// Ends this session's portal sign-in and deletes the session.
+pub async fn end_portal() -> Result<(), AppError> {
+    let services = services()?;
+    let session = session().await?;
+    if let Some(id) = session.get::<String>(PORTAL).await.map_err(internal)? {
+        domain::auth::portal::end(services.landlord(), &id)
+            .await
+            .map_err(from_domain)?;
+    }
+    session.flush().await.map_err(internal)?;
     Ok(())
 }
 

@@ -13,6 +13,12 @@ pub enum Error {
     /// An upload over a size limit (HTTP 413).
     #[error("{0}")]
     TooLarge(String),
+    /// Input to correct, about one named field of a form.
+    #[error("{message}")]
+    Field { field: &'static str, message: String },
+    /// A cap is reached; try again after this many seconds (HTTP 429).
+    #[error("limit reached; retry in {retry_after_secs} s")]
+    Limited { retry_after_secs: u64 },
     #[error("the workspace is {0}")]
     Unavailable(&'static str),
     #[error("configuration: {0}")]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod jobs;
 pub mod landlord;
 pub mod mail;
+pub mod mx;
 pub mod slug;
 pub mod tenancy;
 pub mod turnstile;

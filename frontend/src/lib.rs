@@ -1,5 +1,7 @@
 //! The wasm entry point: hydrates the server-rendered page.
 #![forbid(unsafe_code)]
+// The app's view types nest deeply; computing the hydrate future's layout needs more than the default 128.
+#![recursion_limit = "256"]
 
 use wasm_bindgen::prelude::*;
 

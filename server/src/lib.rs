@@ -4,6 +4,8 @@
 pub mod assets;
 pub mod health;
 pub mod middleware;
+pub mod multipart;
+pub mod portal_routes;
 pub mod seeding;
 pub mod settings;
 pub mod startup;

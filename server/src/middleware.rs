@@ -23,10 +23,23 @@ const HSTS: &str = "max-age=63072000; includeSubDomains";
 pub async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     // Server functions answer for the signed-in person (their sessions, their team): never stored.
     let personal = request.uri().path().starts_with("/api/");
+    // The enquiry form made for other sites' iframes: the one page any site may frame.
+    let embeddable = request.uri().path().starts_with("/embed/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if embeddable {
+        let framed = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|csp| csp.to_str().ok())
+            .map(|csp| csp.replace("frame-ancestors 'none'", "frame-ancestors *"))
+            .and_then(|csp| HeaderValue::from_str(&csp).ok());
+        if let Some(csp) = framed {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+    } else {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     // Same-origin requests keep their Referer: a form posted without JavaScript is sent back to its page.
     // Pages whose address holds a token set `no-referrer` themselves.
     if !headers.contains_key(header::REFERRER_POLICY) {

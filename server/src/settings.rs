@@ -72,6 +72,17 @@ pub struct Settings {
     pub attachment_max_bytes: usize,
     /// The most all attachments of one message may come to, in bytes (`FERRODESK_MESSAGE_ATTACHMENTS_MAX_BYTES`).
     pub message_attachments_max_bytes: usize,
+    /// Enquiries accepted from one client address per hour (`FERRODESK_ENQUIRIES_PER_IP_HOUR`).
+    pub enquiries_per_ip_hour: usize,
+    /// Enquiries accepted from one client address per day (`FERRODESK_ENQUIRIES_PER_IP_DAY`).
+    pub enquiries_per_ip_day: usize,
+    /// Enquiries one workspace accepts in 24 hours (`FERRODESK_ENQUIRIES_PER_WORKSPACE_DAY`).
+    pub enquiries_per_workspace_day: i64,
+    /// Whether an enquiry's email domain must have MX records, when DNS answers (`FERRODESK_CHECK_MX`).
+    pub check_mx: bool,
+    /// The DNS server for that check, `ip:port` (`FERRODESK_DNS_SERVER`). Unset: the first `nameserver` of
+    /// `/etc/resolv.conf`.
+    pub dns_server: Option<SocketAddr>,
     /// `production` refuses to start without Turnstile and an https base URL (`FERRODESK_ENVIRONMENT`).
     pub environment: Environment,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`FERRODESK_TRUSTED_PROXIES`). Empty: the
@@ -123,6 +134,11 @@ impl Default for Settings {
             attachment_max_bytes: 10 * 1024 * 1024,
             message_attachments_max_bytes: 25 * 1024 * 1024,
             auth_requests_per_minute: 30,
+            enquiries_per_ip_hour: 5,
+            enquiries_per_ip_day: 20,
+            enquiries_per_workspace_day: 500,
+            check_mx: true,
+            dns_server: None,
             environment: Environment::Development,
             trusted_proxies: Vec::new(),
             session_idle_secs: 8 * 3600,
@@ -180,6 +196,11 @@ impl Settings {
                 "attachment_max_bytes",
                 "message_attachments_max_bytes",
                 "auth_requests_per_minute",
+                "enquiries_per_ip_hour",
+                "enquiries_per_ip_day",
+                "enquiries_per_workspace_day",
+                "check_mx",
+                "dns_server",
                 "environment",
                 "trusted_proxies",
                 "session_idle_secs",

@@ -2,7 +2,7 @@
 
 use crate::{
     assets::{AssetManifest, OUTPUT_NAME},
-    health, middleware,
+    health, middleware, portal_routes,
     settings::Settings,
     ticket_files,
 };
@@ -158,6 +158,14 @@ impl Application {
             session_policy: settings.session_policy(),
             relayer,
             files: Arc::new(domain::workspace::attachments::FileStore::new(&settings.data_dir)),
+            enquiry_limits: Arc::new(domain::auth::limits::EnquiryLimits::new(
+                settings.enquiries_per_ip_hour.max(1),
+                settings.enquiries_per_ip_day.max(1),
+                settings.enquiries_per_workspace_day.max(1),
+            )),
+            mx: settings
+                .check_mx
+                .then(|| domain::mx::MxResolver::new(settings.dns_server, std::time::Duration::from_secs(2))),
             attachment_limits: domain::workspace::attachments::Limits {
                 per_file: settings.attachment_max_bytes,
                 per_message: settings
@@ -229,6 +237,7 @@ fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     // A message's files plus room for its text and the form's framing.
     let upload_limit = state.services.attachment_limits.per_message + 2 * 1024 * 1024;
+    let screenshot_limit = domain::workspace::feedback::SCREENSHOT_MAX + 1024 * 1024;
 
     let pkg = Router::new()
         .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
@@ -246,6 +255,27 @@ fn router(state: AppState) -> Router {
             axum::routing::post(ticket_files::reply).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
         )
         .route("/w/{slug}/tickets/{number}/files/{id}", get(ticket_files::download))
+        .route(
+            "/p/{slug}/tickets",
+            axum::routing::post(portal_routes::new_ticket).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/p/{slug}/tickets/{number}/reply",
+            axum::routing::post(portal_routes::reply).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/p/{slug}/tickets/{number}/files/{id}", get(portal_routes::download))
+        .route(
+            "/p/{slug}/feedback",
+            axum::routing::post(portal_routes::portal_feedback)
+                .layer(axum::extract::DefaultBodyLimit::max(screenshot_limit)),
+        )
+        .route(
+            "/w/{slug}/feedback",
+            axum::routing::post(portal_routes::staff_feedback)
+                .layer(axum::extract::DefaultBodyLimit::max(screenshot_limit)),
+        )
+        .route("/w/{slug}/feedback/{id}/screenshot", get(portal_routes::screenshot))
+        .route("/p/{slug}/brand.css", get(portal_routes::brand_css))
         .nest("/pkg", pkg)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -347,6 +377,11 @@ fn spawn_housekeeping(landlord: Arc<Landlord>, tenants: TenantRouter, policy: do
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "ended sign-ins removed"),
                 Err(error) => tracing::warn!(%error, "could not remove ended sign-ins"),
+            }
+            match domain::auth::portal::purge_expired(&landlord, policy, chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "ended portal sign-ins removed"),
+                Err(error) => tracing::warn!(%error, "could not remove ended portal sign-ins"),
             }
         }
     });

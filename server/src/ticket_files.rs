@@ -2,87 +2,25 @@
 //! downloads. Plain axum handlers, since server functions take no files without JavaScript; they check the
 //! session and the membership exactly as the server functions do.
 
-use crate::startup::AppState;
+use crate::{
+    multipart::{self, json_error, status_of, wants_html},
+    startup::AppState,
+};
 use app::{error::AppError, server, tickets::api};
 use axum::{
-    extract::{Multipart, Path, Query, State, multipart::MultipartError},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{Multipart, Path, Query, State},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use domain::{
     auth::accounts::Role,
     client_ip::ClientIp,
     workspace::{
-        attachments::{self, Upload},
+        attachments,
         tickets::{self, Kind, Status},
     },
 };
 use tower_sessions::Session;
-
-/// What the composer posted.
-#[derive(Default)]
-struct Composed {
-    kind: String,
-    body: String,
-    status: String,
-    files: Vec<Upload>,
-}
-
-async fn read_form(mut multipart: Multipart) -> Result<Composed, AppError> {
-    let mut form = Composed::default();
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        match field.name().unwrap_or("") {
-            "kind" => form.kind = field.text().await.map_err(multipart_error)?,
-            "body" => form.body = field.text().await.map_err(multipart_error)?,
-            "status" => form.status = field.text().await.map_err(multipart_error)?,
-            "files" => {
-                let file_name = field.file_name().unwrap_or("").to_owned();
-                let bytes = field.bytes().await.map_err(multipart_error)?;
-                // A browser sends an empty part when no file was chosen.
-                if !(file_name.is_empty() && bytes.is_empty()) {
-                    form.files.push(Upload {
-                        file_name,
-                        bytes: bytes.to_vec(),
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(form)
-}
-
-fn multipart_error(error: MultipartError) -> AppError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::TooLarge("These files are larger than a message may carry.".into())
-    } else {
-        AppError::Request(format!("The form could not be read: {}", error.body_text()))
-    }
-}
-
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
-}
-
-fn status_of(error: &AppError) -> StatusCode {
-    match error {
-        AppError::Form { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
-        AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        AppError::Request(_) => StatusCode::BAD_REQUEST,
-    }
-}
-
-fn json_error(error: AppError) -> Response {
-    (status_of(&error), axum::Json(error)).into_response()
-}
 
 /// `POST /w/{slug}/tickets/{number}/reply`: a reply or an internal note, with files.
 ///
@@ -107,15 +45,15 @@ pub async fn reply(
         }
         Err(error) => return json_error(error),
     };
-    let form = read_form(multipart).await;
+    let form = multipart::read(multipart, &["files"]).await;
     let result = async {
         let form = form.as_ref().map_err(Clone::clone)?;
-        let kind = match form.kind.as_str() {
+        let kind = match form.text("kind") {
             "note" => Kind::Note,
             "reply" | "" => Kind::Reply,
             _ => return Err(AppError::field("kind", "Choose a public reply or an internal note.")),
         };
-        let status = match form.status.as_str() {
+        let status = match form.text("status") {
             "" => None,
             s => Some(Status::parse(s).ok_or_else(|| AppError::field("status", "Choose a status."))?),
         };
@@ -129,9 +67,9 @@ pub async fn reply(
             &actor,
             ticket.id,
             kind,
-            &form.body,
+            form.text("body"),
             status,
-            &form.files,
+            &form.files_of("files"),
             services.attachment_limits,
             server::now(),
         )
@@ -146,7 +84,9 @@ pub async fn reply(
         (Ok(id), false) => (StatusCode::CREATED, axum::Json(serde_json::json!({ "message_id": id }))).into_response(),
         (Err(AppError::NotFound), true) => Redirect::to(&back).into_response(),
         (Err(error), true) => {
-            let (body, kind) = form.map(|f| (f.body, f.kind)).unwrap_or_default();
+            let (body, kind) = form
+                .map(|f| (f.text("body").to_owned(), f.text("kind").to_owned()))
+                .unwrap_or_default();
             let mut message = error.to_string();
             if matches!(error, AppError::TooLarge(_)) || message.contains("attached") {
                 message.push_str(" Your message is kept; choose the files again.");
@@ -195,24 +135,5 @@ pub async fn download(
         Err(error) => return (status_of(&error), error.to_string()).into_response(),
     };
     let inline = query.inline.is_some() && attachment.is_image();
-    let content_type = match attachment.content_type.as_str() {
-        "text/plain" => "text/plain; charset=utf-8".to_owned(),
-        other => other.to_owned(),
-    };
-    let disposition = attachments::content_disposition(&attachment.file_name, inline);
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    let value =
-        |v: &str| HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    headers.insert(header::CONTENT_TYPE, value(&content_type));
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    response
+    multipart::file_response(&attachment.file_name, &attachment.content_type, bytes, inline)
 }

@@ -168,6 +168,17 @@ pub struct TicketView {
     pub draft: Option<Draft>,
     /// The largest attachment and the most per message, in words.
     pub limits: String,
+    /// The requester's rating, once given.
+    pub rating: Option<RatingInfo>,
+}
+
+/// A requester's rating of the help on a ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingInfo {
+    /// `good` or `bad`.
+    pub score: String,
+    pub comment: String,
+    pub at: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,6 +514,16 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
     let tags = tickets::tags(&ws, ticket.id).await.map_err(from_domain)?;
     let categories = tickets::categories(&ws).await.map_err(from_domain)?;
     let agents = support::agents(&services, &membership).await?;
+    let rating = domain::workspace::ratings::of_ticket(&ws, ticket.id)
+        .await
+        .map_err(from_domain)?
+        .and_then(|r| {
+            Some(RatingInfo {
+                score: r.rating?,
+                comment: r.comment,
+                at: support::when(r.updated_at).0,
+            })
+        });
     let session = session().await?;
     let key = draft_key(&membership.slug, number);
     let draft: Option<Draft> = session.remove(&key).await.map_err(internal)?;
@@ -563,6 +584,7 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
             support::size(limits.per_file as i64),
             support::size(limits.per_message as i64)
         ),
+        rating,
     })
 }
 

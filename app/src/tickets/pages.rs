@@ -544,6 +544,7 @@ fn TicketBody(
         me,
         draft,
         limits,
+        rating,
     } = view;
     let base = format!("/w/{slug}/tickets");
     // Shown at once while the change is on its way (and put right by the answer).
@@ -656,6 +657,13 @@ fn TicketBody(
                 </form>
             </section>
             <aside class="ticket-side" aria-label="Ticket details">
+                {rating.map(|r| view! {
+                    <section class=format!("rating rating-{}", r.score) aria-label="Requester's rating">
+                        <h2>"Rating"</h2>
+                        <p><strong>{if r.score == "good" { "👍 Good" } else { "👎 Bad" }}</strong> " · " {r.at}</p>
+                        {(!r.comment.is_empty()).then(|| view! { <blockquote>{r.comment.clone()}</blockquote> })}
+                    </section>
+                })}
                 {(!mine).then(|| {
                     let slug = slug.clone();
                     view! {

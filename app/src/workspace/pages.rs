@@ -40,10 +40,13 @@ pub fn WorkspaceHome() -> impl IntoView {
                                 <ul class="workspace-nav">
                                     <li><a href=format!("/w/{}/tickets?status=unsolved", ws.slug)>"Tickets"</a></li>
                                     <li><a href=format!("/w/{}/team", ws.slug)>"Team"</a></li>
+                                    <li><a href=format!("/w/{}/feedback", ws.slug)>"Feedback"</a></li>
+                                    <li><a href=format!("/w/{}/reports", ws.slug)>"Satisfaction"</a></li>
                                     <li><A href="/account">"Your account"</A></li>
                                 </ul>
                             </nav>
                         </section>
+                        <crate::insights::pages::PortalPanel slug/>
                     }.into_any(),
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }

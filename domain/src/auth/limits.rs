@@ -105,6 +105,33 @@ impl Default for AuthLimits {
     }
 }
 
+/// The caps on the public enquiry form. Only accepted enquiries count: a refused one (Turnstile, bad
+/// input, a cap) records nothing.
+pub struct EnquiryLimits {
+    /// Enquiries per client address in an hour.
+    pub per_ip_hour: SlidingWindow,
+    /// Enquiries per client address in a day.
+    pub per_ip_day: SlidingWindow,
+    /// Enquiries per workspace in 24 hours, counted in the workspace's database (so every node agrees).
+    pub per_workspace_day: i64,
+}
+
+impl EnquiryLimits {
+    pub fn new(per_ip_hour: usize, per_ip_day: usize, per_workspace_day: i64) -> EnquiryLimits {
+        EnquiryLimits {
+            per_ip_hour: SlidingWindow::new(per_ip_hour, Duration::hours(1)),
+            per_ip_day: SlidingWindow::new(per_ip_day, Duration::days(1)),
+            per_workspace_day,
+        }
+    }
+}
+
+impl Default for EnquiryLimits {
+    fn default() -> Self {
+        EnquiryLimits::new(5, 20, 500)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

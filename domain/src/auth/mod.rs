@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod credentials;
 pub mod limits;
 pub mod password;
+pub mod portal;
 pub mod recovery;
 pub mod registration;
 pub mod sign_ins;

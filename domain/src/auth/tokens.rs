@@ -26,6 +26,8 @@ pub enum Purpose {
     Invitation,
     EmailVerification,
     SignInCode,
+    /// A customer's sign-in to one workspace's portal.
+    PortalLink,
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
             Purpose::Invitation => "invitation",
             Purpose::EmailVerification => "email_verification",
             Purpose::SignInCode => "sign_in_code",
+            Purpose::PortalLink => "portal_link",
         }
     }
 }

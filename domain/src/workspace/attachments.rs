@@ -7,7 +7,7 @@
 //! under a random key that says nothing of the name.
 
 use super::tickets::{self, Actor, Kind, Status};
-use crate::{Error, Result, WorkspaceDb, crypto, on_db, on_tx};
+use crate::{Error, Result, WorkspaceDb, crypto, db::Tx, on_db, on_tx};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -262,44 +262,11 @@ pub async fn add_message_with_files(
     limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    check_sizes(files, limits)?;
-    let mut typed = Vec::with_capacity(files.len());
-    for file in files {
-        let name = safe_name(&file.file_name);
-        let content_type = content_type(&file.bytes).map_err(|e| match e {
-            Error::Invalid(message) => Error::Invalid(format!("{name}: {message}")),
-            other => other,
-        })?;
-        typed.push((name, content_type, file));
-    }
-    let mut stored: Vec<String> = Vec::new();
-    for (_, _, file) in &typed {
-        let key = format!("{}/{}", ws.id(), hex::encode(*crypto::random_bytes::<32>()));
-        if let Err(error) = store.put(&key, &file.bytes).await {
-            remove_all(store, &stored).await;
-            return Err(error);
-        }
-        stored.push(key);
-    }
+    let stored = store_files(ws, store, files, limits).await?;
     let result = async {
         let mut tx = tickets::begin(ws).await?;
         let message = tickets::add_message_in(ws, &mut tx, actor, ticket_id, kind, body, status, now).await?;
-        for ((name, content_type, file), key) in typed.iter().zip(&stored) {
-            on_tx!(&mut tx, conn => sqlx::query(
-                "insert into attachments (ticket_id, message_id, file_name, content_type, size, storage_key, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(ticket_id)
-            .bind(message)
-            .bind(name)
-            .bind(*content_type)
-            .bind(file.bytes.len() as i64)
-            .bind(key)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map(|d| d.rows_affected()))?;
-        }
+        record_files(&mut tx, ticket_id, message, &stored, now).await?;
         tx.commit().await?;
         Ok(message)
     }
@@ -310,9 +277,96 @@ pub async fn add_message_with_files(
     result
 }
 
-async fn remove_all(store: &dyn BlobStore, keys: &[String]) {
-    for key in keys {
-        if let Err(error) = store.delete(key).await {
+/// Opens a ticket with files on its first message (the portal's "new request"): files are checked and
+/// stored first, then the ticket and their records are written in one transaction; if that fails, the
+/// stored bytes are removed again.
+#[tracing::instrument(skip_all, fields(workspace = %ws.id(), files = files.len()))]
+pub async fn create_with_files(
+    ws: &WorkspaceDb,
+    store: &dyn BlobStore,
+    actor: &Actor,
+    new: &tickets::NewTicket,
+    files: &[Upload],
+    limits: Limits,
+    now: DateTime<Utc>,
+) -> Result<tickets::Ticket> {
+    tickets::check_new(new)?;
+    let stored = store_files(ws, store, files, limits).await?;
+    let result = async {
+        let mut tx = tickets::begin(ws).await?;
+        let (ticket, message) = tickets::create_in(ws, &mut tx, actor, new, now).await?;
+        record_files(&mut tx, ticket.id, message, &stored, now).await?;
+        tx.commit().await?;
+        Ok(ticket)
+    }
+    .await;
+    if result.is_err() {
+        remove_all(store, &stored).await;
+    }
+    result
+}
+
+/// A file checked and stored, waiting for its record.
+struct Stored {
+    name: String,
+    content_type: &'static str,
+    size: usize,
+    key: String,
+}
+
+/// Checks sizes and types of all files, then stores their bytes under random keys. On any failure nothing
+/// stays stored.
+async fn store_files(ws: &WorkspaceDb, store: &dyn BlobStore, files: &[Upload], limits: Limits) -> Result<Vec<Stored>> {
+    check_sizes(files, limits)?;
+    let mut typed = Vec::with_capacity(files.len());
+    for file in files {
+        let name = safe_name(&file.file_name);
+        let content_type = content_type(&file.bytes).map_err(|e| match e {
+            Error::Invalid(message) => Error::Invalid(format!("{name}: {message}")),
+            other => other,
+        })?;
+        typed.push((name, content_type, file));
+    }
+    let mut stored: Vec<Stored> = Vec::new();
+    for (name, content_type, file) in typed {
+        let key = format!("{}/{}", ws.id(), hex::encode(*crypto::random_bytes::<32>()));
+        if let Err(error) = store.put(&key, &file.bytes).await {
+            remove_all(store, &stored).await;
+            return Err(error);
+        }
+        stored.push(Stored {
+            name,
+            content_type,
+            size: file.bytes.len(),
+            key,
+        });
+    }
+    Ok(stored)
+}
+
+async fn record_files(tx: &mut Tx, ticket_id: i64, message: i64, stored: &[Stored], now: DateTime<Utc>) -> Result<()> {
+    for file in stored {
+        on_tx!(&mut *tx, conn => sqlx::query(
+            "insert into attachments (ticket_id, message_id, file_name, content_type, size, storage_key, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(ticket_id)
+        .bind(message)
+        .bind(&file.name)
+        .bind(file.content_type)
+        .bind(file.size as i64)
+        .bind(&file.key)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|d| d.rows_affected()))?;
+    }
+    Ok(())
+}
+
+async fn remove_all(store: &dyn BlobStore, stored: &[Stored]) {
+    for file in stored {
+        if let Err(error) = store.delete(&file.key).await {
             tracing::warn!(%error, "could not remove an attachment's bytes after a failed message");
         }
     }

@@ -4,8 +4,11 @@
 pub mod attachments;
 pub mod audit;
 pub mod customers;
+pub mod feedback;
 pub mod markdown;
 pub mod outbox;
+pub mod portal;
+pub mod ratings;
 pub mod search;
 pub mod seed;
 pub mod settings;

@@ -2,7 +2,7 @@
 //! categories. Every write is one transaction that also keeps the search document, the audit log and the
 //! outbox of the mail it causes.
 
-use super::{markdown, outbox, search};
+use super::{markdown, outbox, ratings, search};
 use crate::{
     Error, Result, WorkspaceDb,
     db::{Db, Tx},
@@ -452,6 +452,11 @@ fn message_id(actor: &Actor, ticket: &Ticket, message_id: i64) -> String {
     format!("<{}.{}.{}@{host}>", actor.workspace_slug, ticket.number, message_id)
 }
 
+/// Where the requester follows the ticket: the workspace's portal.
+pub fn portal_url(base_url: &str, slug: &str, number: i64) -> String {
+    format!("{}/p/{slug}/tickets/{number}", base_url.trim_end_matches('/'))
+}
+
 fn ticket_url(actor: &Actor, ticket: &Ticket) -> String {
     format!(
         "{}/w/{}/tickets/{}",
@@ -484,18 +489,39 @@ fn ticket_email(
 /// public reply by whoever opened it). The requester gets a confirmation, an assignee a notice.
 #[tracing::instrument(skip_all, fields(workspace = %ws.id()))]
 pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateTime<Utc>) -> Result<Ticket> {
+    let mut tx = begin(ws).await?;
+    let (ticket, _) = create_in(ws, &mut tx, actor, new, now).await?;
+    tx.commit().await?;
+    Ok(ticket)
+}
+
+/// Checks what [`create`] would refuse before anything is stored (the portal stores files first).
+pub fn check_new(new: &NewTicket) -> Result<()> {
+    check_subject(&new.subject)?;
+    check_body(&new.body)?;
+    check_email(&new.requester_email)?;
+    Ok(())
+}
+
+/// [`create`] inside a caller's transaction; returns the ticket and its first message's id.
+pub(crate) async fn create_in(
+    ws: &WorkspaceDb,
+    tx: &mut Tx,
+    actor: &Actor,
+    new: &NewTicket,
+    now: DateTime<Utc>,
+) -> Result<(Ticket, i64)> {
     let subject = check_subject(&new.subject)?;
     let body = check_body(&new.body)?;
     let email = check_email(&new.requester_email)?;
     let html = markdown::render(body);
     let priority = new.priority.unwrap_or(Priority::Normal);
-    let mut tx = begin(ws).await?;
     if let Some(category) = new.category_id {
-        category_exists(&mut tx, category).await?;
+        category_exists(tx, category).await?;
     }
-    let (requester_id, requester_name) = requester(&mut tx, &email, &new.requester_name, now).await?;
+    let (requester_id, requester_name) = requester(tx, &email, &new.requester_name, now).await?;
     // The counter row stays locked by this update until commit, so numbers are gap-free and unique.
-    let number: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+    let number: i64 = on_tx!(&mut *tx, conn => sqlx::query_scalar(
         "update counters set value = value + 1 where name = 'ticket_number' returning value",
     )
     .fetch_one(conn)
@@ -505,7 +531,7 @@ pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateT
                               assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning {COLUMNS}"
     );
-    let ticket: Ticket = on_tx!(&mut tx, conn => sqlx::query_as(&sql)
+    let ticket: Ticket = on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
         .bind(number)
         .bind(subject)
         .bind(priority.as_str())
@@ -520,18 +546,18 @@ pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateT
         .fetch_one(conn)
         .await)?;
     // The portal's customer writes as themself; an agent writes on the requester's behalf.
-    let first = insert_message(&mut tx, ticket.id, actor, "reply", body, &html, now).await?;
+    let first = insert_message(tx, ticket.id, actor, "reply", body, &html, now).await?;
     let thread = message_id(actor, &ticket, first);
-    on_tx!(&mut tx, conn => sqlx::query("update tickets set thread_id = $1 where id = $2")
+    on_tx!(&mut *tx, conn => sqlx::query("update tickets set thread_id = $1 where id = $2")
         .bind(&thread)
         .bind(ticket.id)
         .execute(conn)
         .await
         .map(|d| d.rows_affected()))?;
-    set_tags_in(&mut tx, ticket.id, &new.tags).await?;
-    search::reindex(&mut tx, is_sqlite(ws), ticket.id).await?;
+    set_tags_in(tx, ticket.id, &new.tags).await?;
+    search::reindex(tx, is_sqlite(ws), ticket.id).await?;
     audit(
-        &mut tx,
+        tx,
         actor,
         "ticket.created",
         &format!("ticket:{}", ticket.number),
@@ -540,6 +566,7 @@ pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateT
     )
     .await?;
     let url = ticket_url(actor, &ticket);
+    let portal = portal_url(&actor.base_url, &actor.workspace_slug, ticket.number);
     let confirmation = ticket_email(
         actor,
         &ticket,
@@ -547,23 +574,25 @@ pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateT
         &email,
         first,
         format!(
-            "We have your request #{} and will answer here by email.\n\n{}\n",
+            "We have your request #{} and will answer here by email.\n\n{}\n\nFollow it and answer online: {portal}\n",
             ticket.number, body
         ),
         format!(
-            "<p>We have your request #{} and will answer here by email.</p><blockquote>{}</blockquote>",
-            ticket.number, html
+            "<p>We have your request #{} and will answer here by email.</p><blockquote>{}</blockquote>\
+             <p><a href=\"{}\">Follow it and answer online</a></p>",
+            ticket.number,
+            html,
+            markdown::escape(&portal)
         ),
     );
-    outbox::add(&mut tx, &confirmation, now).await?;
+    outbox::add(tx, &confirmation, now).await?;
     if let Some(assignee) = &new.assignee
         && Some(assignee.account_id) != actor.account_id()
     {
         let notice = assignment_email(actor, &ticket, &thread, assignee, &url);
-        outbox::add(&mut tx, &notice, now).await?;
+        outbox::add(tx, &notice, now).await?;
     }
-    tx.commit().await?;
-    Ok(ticket)
+    Ok((ticket, first))
 }
 
 fn assignment_email(actor: &Actor, ticket: &Ticket, thread: &str, assignee: &Assignee, url: &str) -> Email {
@@ -790,6 +819,23 @@ async fn update_in(
     let subject = format!("ticket:{}", before.number);
     audit(tx, actor, "ticket.updated", &subject, Some(&events.join("; ")), now).await?;
     let after = ticket_in(tx, id).await?;
+    // Solved by the team: the requester is asked to rate the help.
+    if changes.status == Some(Status::Solved)
+        && before.status != Status::Solved.as_str()
+        && !matches!(actor.author, Author::Customer { .. })
+    {
+        let thread = thread_id_in(tx, id).await?;
+        ratings::issue_in(
+            tx,
+            &after,
+            &thread,
+            &actor.base_url,
+            &actor.workspace_slug,
+            &actor.workspace_name,
+            now,
+        )
+        .await?;
+    }
     if let Some(assignee) = newly_assigned
         && Some(assignee.account_id) != actor.account_id()
     {
@@ -924,11 +970,17 @@ pub(crate) async fn add_message_in(
     let thread = thread_id_in(tx, ticket_id).await?;
     match (kind, &actor.author) {
         (Kind::Reply, Author::Agent { .. } | Author::System) => {
-            let text = format!("{body}\n\n— {} ({})\n", actor.name(), actor.workspace_name);
+            let portal = portal_url(&actor.base_url, &actor.workspace_slug, ticket.number);
+            let text = format!(
+                "{body}\n\n— {} ({})\n\nRead and answer online: {portal}\n",
+                actor.name(),
+                actor.workspace_name
+            );
             let html = format!(
-                "{html}<p>— {} ({})</p>",
+                "{html}<p>— {} ({})</p><p><a href=\"{}\">Read and answer online</a></p>",
                 markdown::escape(actor.name()),
-                markdown::escape(&actor.workspace_name)
+                markdown::escape(&actor.workspace_name),
+                markdown::escape(&portal)
             );
             let email = ticket_email(actor, &ticket, &thread, &ticket.requester_email, id, text, html);
             outbox::add(tx, &email, now).await?;

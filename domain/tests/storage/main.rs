@@ -8,6 +8,7 @@ mod helpers;
 mod isolation;
 mod lifecycle;
 mod mail;
+mod portal;
 mod recovery;
 mod registration;
 mod router;

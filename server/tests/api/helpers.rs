@@ -38,6 +38,10 @@ pub struct TestOptions {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The largest attachment, in bytes (the default otherwise).
     pub attachment_max_bytes: Option<usize>,
+    /// Check enquiry senders' mail domains against this DNS server (no check otherwise).
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// Enquiry caps: per address per hour, per address per day, per workspace per day.
+    pub enquiry_caps: Option<(usize, usize, i64)>,
 }
 
 /// Which storage a test runs on.
@@ -108,6 +112,13 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         trusted_proxies: options.trusted_proxies,
         ..Settings::default()
     };
+    settings.check_mx = options.dns_server.is_some();
+    settings.dns_server = options.dns_server;
+    if let Some((hour, day, workspace)) = options.enquiry_caps {
+        settings.enquiries_per_ip_hour = hour;
+        settings.enquiries_per_ip_day = day;
+        settings.enquiries_per_workspace_day = workspace;
+    }
     if let Some(max) = options.attachment_max_bytes {
         settings.attachment_max_bytes = max;
         settings.message_attachments_max_bytes = max * 2;

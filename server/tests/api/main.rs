@@ -2,9 +2,11 @@
 
 mod assets;
 mod auth;
+mod dns_double;
 mod health;
 mod helpers;
 mod pages;
+mod portal;
 mod security;
 mod theme;
 mod tickets;

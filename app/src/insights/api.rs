@@ -1,0 +1,231 @@
+//! Server functions of what the team learns from customers: the satisfaction report, the feedback inbox,
+//! and the portal's settings.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekView {
+    /// `YYYY-MM-DD`, the Monday.
+    pub starts: String,
+    pub good: i64,
+    pub bad: i64,
+    pub percent_good: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SatisfactionReport {
+    pub slug: String,
+    pub workspace: String,
+    pub weeks: Vec<WeekView>,
+    pub good: i64,
+    pub bad: i64,
+}
+
+/// Satisfaction over the last 12 weeks.
+#[server(endpoint = "w/reports/satisfaction")]
+pub async fn satisfaction(slug: String) -> Result<SatisfactionReport, AppError> {
+    use crate::server::{from_domain, now, require_member, services};
+    use crate::tickets::api::support;
+    use domain::auth::accounts::Role;
+    let (_, membership) = require_member(&slug, Role::Agent).await?;
+    let services = services()?;
+    let ws = support::open(&services, &membership).await?;
+    let weeks = domain::workspace::ratings::weekly(&ws, 12, now())
+        .await
+        .map_err(from_domain)?;
+    Ok(SatisfactionReport {
+        slug: membership.slug.clone(),
+        workspace: membership.name.clone(),
+        good: weeks.iter().map(|w| w.good).sum(),
+        bad: weeks.iter().map(|w| w.bad).sum(),
+        weeks: weeks
+            .into_iter()
+            .map(|w| WeekView {
+                starts: w.starts.format("%Y-%m-%d").to_string(),
+                good: w.good,
+                bad: w.bad,
+                percent_good: w.percent_good(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub author: String,
+    /// Whether a customer (not a team member) sent it.
+    pub from_customer: bool,
+    pub votes: i64,
+    pub voted: bool,
+    pub screenshot: Option<String>,
+    pub created: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxView {
+    pub slug: String,
+    pub workspace: String,
+    pub items: Vec<InboxItem>,
+    pub status: Option<String>,
+    /// A refused submission (kept in the session).
+    pub draft: Option<crate::portal::api::PortalDraft>,
+}
+
+/// The session key of the staff feedback form's refused draft.
+pub fn draft_key(slug: &str) -> String {
+    format!("feedback-draft:{slug}")
+}
+
+/// The feedback inbox, most voted first, optionally one status.
+#[server(endpoint = "w/feedback")]
+pub async fn inbox(slug: String, status: Option<String>) -> Result<InboxView, AppError> {
+    use crate::server::{from_domain, internal, require_member, services, session};
+    use crate::tickets::api::support;
+    use domain::{
+        auth::accounts::Role,
+        workspace::feedback::{self, State, Voice},
+    };
+    let (current, membership) = require_member(&slug, Role::Agent).await?;
+    let services = services()?;
+    let ws = support::open(&services, &membership).await?;
+    let state = status.as_deref().filter(|s| !s.is_empty()).and_then(State::parse);
+    let items = feedback::inbox(&ws, state).await.map_err(from_domain)?;
+    let voice = Voice::Staff {
+        account_id: current.account.id,
+        name: current.account.name.clone(),
+    };
+    let voted = feedback::voted(&ws, &voice).await.map_err(from_domain)?;
+    let draft = session()
+        .await?
+        .remove(&draft_key(&membership.slug))
+        .await
+        .map_err(internal)?;
+    Ok(InboxView {
+        slug: membership.slug.clone(),
+        workspace: membership.name.clone(),
+        status: state.map(|s| s.as_str().to_owned()),
+        draft,
+        items: items
+            .into_iter()
+            .map(|i| InboxItem {
+                id: i.id,
+                voted: voted.contains(&i.id),
+                screenshot: i
+                    .screenshot_key
+                    .is_some()
+                    .then(|| format!("/w/{}/feedback/{}/screenshot", membership.slug, i.id)),
+                kind: i.kind,
+                title: i.title,
+                description: i.description,
+                status: i.status,
+                author: i.author_name,
+                from_customer: i.author_customer_id.is_some(),
+                votes: i.votes,
+                created: i.created_at.format("%Y-%m-%d").to_string(),
+            })
+            .collect(),
+    })
+}
+
+/// Moves a feedback item to another status.
+#[server(endpoint = "w/feedback/status")]
+pub async fn set_feedback_status(slug: String, id: i64, status: String) -> Result<(), AppError> {
+    use crate::server::{fail, from_domain, now, require_member, services};
+    use crate::tickets::api::support;
+    use domain::{auth::accounts::Role, workspace::feedback};
+    let (_, membership) = require_member(&slug, Role::Agent).await?;
+    let Some(state) = feedback::State::parse(&status) else {
+        return fail(AppError::field("status", "Choose new, planned, done or declined."));
+    };
+    let services = services()?;
+    let ws = support::open(&services, &membership).await?;
+    feedback::set_status(&ws, id, state, now()).await.map_err(from_domain)
+}
+
+/// Adds or takes back the agent's vote.
+#[server(endpoint = "w/feedback/vote")]
+pub async fn vote(slug: String, id: i64) -> Result<i64, AppError> {
+    use crate::server::{from_domain, now, require_member, services};
+    use crate::tickets::api::support;
+    use domain::{
+        auth::accounts::Role,
+        workspace::feedback::{self, Voice},
+    };
+    let (current, membership) = require_member(&slug, Role::Agent).await?;
+    let services = services()?;
+    let ws = support::open(&services, &membership).await?;
+    let voice = Voice::Staff {
+        account_id: current.account.id,
+        name: current.account.name.clone(),
+    };
+    feedback::toggle_vote(&ws, id, &voice, now()).await.map_err(from_domain)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalSettingsView {
+    pub slug: String,
+    pub is_admin: bool,
+    pub brand_color: String,
+    pub shared_domains: String,
+    /// The public addresses: portal, enquiry form, embeddable form.
+    pub portal_url: String,
+    pub contact_url: String,
+    pub embed_snippet: String,
+}
+
+/// The portal's settings and public addresses, for the workspace page.
+#[server(endpoint = "w/settings/portal/show")]
+pub async fn portal_settings(slug: String) -> Result<PortalSettingsView, AppError> {
+    use crate::server::{from_domain, require_member, services};
+    use crate::tickets::api::support;
+    use domain::auth::accounts::Role;
+    let (_, membership) = require_member(&slug, Role::Agent).await?;
+    let services = services()?;
+    let ws = support::open(&services, &membership).await?;
+    let settings = domain::workspace::portal::portal_settings(&ws)
+        .await
+        .map_err(from_domain)?;
+    let base = services.base_url.trim_end_matches('/');
+    let embed = format!("{base}/embed/{}/contact", membership.slug);
+    Ok(PortalSettingsView {
+        slug: membership.slug.clone(),
+        is_admin: matches!(membership.role, Role::Owner | Role::Admin),
+        brand_color: settings.brand_color.unwrap_or_default(),
+        shared_domains: settings.shared_domains.join(", "),
+        portal_url: format!("{base}/p/{}", membership.slug),
+        contact_url: format!("{base}/p/{}/contact", membership.slug),
+        embed_snippet: format!(
+            "<iframe src=\"{embed}\" title=\"Contact {}\" style=\"width:100%;min-height:720px;border:0\" loading=\"lazy\"></iframe>",
+            crate::portal::api::attr_escape(&membership.name)
+        ),
+    })
+}
+
+/// Saves the portal's colour and the email domains whose customers share tickets (admins).
+#[server(endpoint = "w/settings/portal")]
+pub async fn save_portal_settings(slug: String, brand_color: String, shared_domains: String) -> Result<(), AppError> {
+    use crate::server::{from_domain, require_member, services};
+    use crate::tickets::api::support;
+    use domain::auth::accounts::Role;
+    let (current, membership) = require_member(&slug, Role::Admin).await?;
+    let services = services()?;
+    let ws = support::open(&services, &membership).await?;
+    let keep = |error: AppError| {
+        error.keeping(&[
+            ("brand_color", brand_color.as_str()),
+            ("shared_domains", shared_domains.as_str()),
+        ])
+    };
+    let saved = domain::workspace::portal::set_portal_settings(&ws, &brand_color, &shared_domains)
+        .await
+        .map_err(|e| keep(from_domain(e)))?;
+    tracing::info!(event = "portal_settings_changed", account = current.account.id, workspace = %membership.workspace_id, shared_domains = saved.shared_domains.len(), "portal settings saved");
+    Ok(())
+}
