@@ -47,7 +47,7 @@ for (const js of [true, false]) {
     await agent.getByLabel('Public reply').check();
     await agent.getByLabel('Message (Markdown)').fill('Yes, we ship to **Norway**.');
     await agent.getByRole('button', { name: 'Send' }).click();
-    await expect(agent.locator('.message.reply strong')).toHaveText('Norway');
+    await expect(agent.locator('.message.reply .body strong')).toHaveText('Norway');
 
     // The customer follows the answer's link, signs in by emailed link, reads, and answers.
     const answer = await newestMail(customerEmail, 2, 'Enquiry');
@@ -64,7 +64,7 @@ for (const js of [true, false]) {
     await customer.getByRole('button', { name: 'Sign in' }).click();
     await expect(customer.getByRole('heading', { name: 'Your requests' })).toBeVisible();
     await customer.getByRole('link', { name: /Enquiry: Do you ship/ }).click();
-    await expect(customer.locator('.message.reply strong')).toHaveText('Norway');
+    await expect(customer.locator('.message.reply .body strong')).toHaveText('Norway');
     await expect(customer.locator('.thread')).not.toContainText('@');
     await ready(customer, js);
     await customer.getByLabel('Your message').fill('Great, what does it cost?');
