@@ -554,7 +554,11 @@ async fn solving_mails_a_single_use_rating_link_and_the_report_counts_it(backend
         .await;
     assert!(expect(elsewhere, 422).await.contains("expired or was used"));
     let nowhere = app
-        .call("p/rate", &[("slug", "nowhere"), ("token", &live), ("rating", "bad")], None)
+        .call(
+            "p/rate",
+            &[("slug", "nowhere"), ("token", &live), ("rating", "bad")],
+            None,
+        )
         .await;
     expect(nowhere, 404).await;
     let ticket = json(
