@@ -237,6 +237,56 @@ async fn a_customer_reaches_only_their_own_requests_and_no_staff_function(backen
     ] {
         expect(app.call(function, form, Some(&carl)).await, 401).await;
     }
+    // And every other staff function there is, found in the server's registry, with every argument any of
+    // them takes (extra fields are ignored), so each one gets as far as its sign-in check.
+    let every_argument = [
+        ("slug", "alpha"),
+        ("number", number.as_str()),
+        ("id", "1"),
+        ("account_id", "1"),
+        ("message_id", "1"),
+        ("status", "solved"),
+        ("priority", "low"),
+        ("assignee", "none"),
+        ("category", "none"),
+        ("tags", "x"),
+        ("tag", "x"),
+        ("subject", "x"),
+        ("body", "x"),
+        ("name", "x"),
+        ("query[status]", "open"),
+        ("requester_email", "x@y.example"),
+        ("email", "x@y.example"),
+        ("role", "admin"),
+        ("required", "true"),
+        ("code", "123456"),
+        ("password", crate::auth::PASSWORD),
+        ("current", crate::auth::PASSWORD),
+        ("current_password", crate::auth::PASSWORD),
+        ("new_password", crate::auth::PASSWORD),
+        ("brand_color", ""),
+        ("shared_domains", "customer.example"),
+        ("ids[0]", "1"),
+        ("add_tag", "x"),
+    ];
+    let mut staff = 0;
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        let function = path.trim_start_matches("/api/");
+        if !(function.starts_with("w/") || function.starts_with("account") || function == "signout/everywhere") {
+            continue;
+        }
+        staff += 1;
+        let mut status = app.call(function, &every_argument, Some(&carl)).await.status().as_u16();
+        if status == 400 {
+            // `query` is the list's filters in one function and a saved view's text in another.
+            let mut other = every_argument.to_vec();
+            other.retain(|(name, _)| *name != "query[status]");
+            other.push(("query", "status=open"));
+            status = app.call(function, &other, Some(&carl)).await.status().as_u16();
+        }
+        assert_eq!(status, 401, "{function} with a portal session");
+    }
+    assert!(staff >= 25, "the registry lists the staff functions: {staff}");
     let staff_reply = reqwest::multipart::Form::new().text("kind", "note").text("body", "hi");
     expect(
         multipart(&app, &carl, &format!("/w/alpha/tickets/{carls}/reply"), staff_reply).await,
