@@ -336,21 +336,33 @@ fn rank(role: Role) -> u8 {
 /// pre-sign-in id is worthless), a `sign_ins` row, and a cookie that lasts no longer than the sign-in.
 pub async fn begin(account: &Account, how: &str) -> Result<(), AppError> {
     let services = services()?;
-    let session = session().await?;
-    let now = now();
     let ip = client_ip().map(|ip| ip.to_string());
     let user_agent = user_agent();
-    let id = sign_ins::start(
-        services.landlord(),
-        account.id,
-        Device {
-            ip: ip.as_deref(),
-            user_agent: user_agent.as_deref(),
-        },
-        now,
-    )
-    .await
-    .map_err(from_domain)?;
+    let device = Device {
+        ip: ip.as_deref(),
+        user_agent: user_agent.as_deref(),
+    };
+    let id = sign_ins::start(services.landlord(), account.id, device, now())
+        .await
+        .map_err(from_domain)?;
+    let session_id = carry(&services, SIGN_IN, &id).await?;
+    if let Some(session_id) = session_id {
+        sign_ins::attach_session(services.landlord(), &id, &session_id)
+            .await
+            .map_err(from_domain)?;
+    }
+    tracing::info!(event = "sign_in_succeeded", account = account.id, method = how, ip = ?ip, "signed in");
+    Ok(())
+}
+
+/// Makes this session carry a new sign-in (`key` = [`SIGN_IN`] or [`PORTAL`], `id` its row): whatever sign-in
+/// the session held ends, the session gets a new id (so a planted or pre-sign-in id is worthless) and holds
+/// only the new sign-in, and its cookie lasts no longer than the sign-in. Returns the session's new id.
+async fn carry(services: &Services, key: &str, id: &str) -> Result<Option<String>, AppError> {
+    let session = session().await?;
+    if let Some(old) = session.get::<String>(SIGN_IN).await.map_err(internal)? {
+        sign_ins::end(services.landlord(), &old).await.map_err(from_domain)?;
+    }
     if let Some(old) = session.get::<String>(PORTAL).await.map_err(internal)? {
         domain::auth::portal::end(services.landlord(), &old)
             .await
@@ -359,18 +371,12 @@ pub async fn begin(account: &Account, how: &str) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.clear().await;
     RequestCache::clear();
-    session.insert(SIGN_IN, &id).await.map_err(internal)?;
-    let end = now + services.session_policy.absolute;
+    session.insert(key, id).await.map_err(internal)?;
+    let end = now() + services.session_policy.absolute;
     let end = tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp(end.timestamp()).map_err(internal)?;
     session.set_expiry(Some(Expiry::AtDateTime(end)));
     session.save().await.map_err(internal)?;
-    if let Some(session_id) = session.id() {
-        sign_ins::attach_session(services.landlord(), &id, &session_id.to_string())
-            .await
-            .map_err(from_domain)?;
-    }
-    tracing::info!(event = "sign_in_succeeded", account = account.id, method = how, ip = ?ip, "signed in");
-    Ok(())
+    Ok(session.id().map(|id| id.to_string()))
 }
 
 /// Ends this session's sign-in and deletes the session.
@@ -478,35 +484,17 @@ pub async fn require_portal(slug: &str) -> Result<PortalCurrent, AppError> {
 /// id and an empty session: one browser session is one person, staff or customer.
 pub async fn begin_portal(workspace: &domain::Workspace, customer_id: i64) -> Result<(), AppError> {
     let services = services()?;
-    let session = session().await?;
-    let now = now();
     let ip = client_ip().map(|ip| ip.to_string());
     let user_agent = user_agent();
-    let id = domain::auth::portal::start(
-        services.landlord(),
-        workspace.id,
-        customer_id,
-        Device {
-            ip: ip.as_deref(),
-            user_agent: user_agent.as_deref(),
-        },
-        now,
-    )
-    .await
-    .map_err(from_domain)?;
-    if let Some(old) = session.get::<String>(SIGN_IN).await.map_err(internal)? {
-        sign_ins::end(services.landlord(), &old).await.map_err(from_domain)?;
-    }
-    session.cycle_id().await.map_err(internal)?;
-    session.clear().await;
-    RequestCache::clear();
-    session.insert(PORTAL, &id).await.map_err(internal)?;
-    let end = now + services.session_policy.absolute;
-    let end = tower_sessions::cookie::time::OffsetDateTime::from_unix_timestamp(end.timestamp()).map_err(internal)?;
-    session.set_expiry(Some(Expiry::AtDateTime(end)));
-    session.save().await.map_err(internal)?;
-    if let Some(session_id) = session.id() {
-        domain::auth::portal::attach_session(services.landlord(), &id, &session_id.to_string())
+    let device = Device {
+        ip: ip.as_deref(),
+        user_agent: user_agent.as_deref(),
+    };
+    let id = domain::auth::portal::start(services.landlord(), workspace.id, customer_id, device, now())
+        .await
+        .map_err(from_domain)?;
+    if let Some(session_id) = carry(&services, PORTAL, &id).await? {
+        domain::auth::portal::attach_session(services.landlord(), &id, &session_id)
             .await
             .map_err(from_domain)?;
     }

@@ -123,3 +123,23 @@ pub fn file_response(file_name: &str, content_type: &str, bytes: Vec<u8>, inline
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     response
 }
+
+/// The team member posting a form to `back`'s workspace: a browser without a sign-in is sent to sign in and
+/// come back; anything else refused answers with its status.
+pub async fn agent(
+    services: &app::server::Services,
+    session: &tower_sessions::Session,
+    slug: &str,
+    back: &str,
+    html: bool,
+) -> Result<(app::server::Current, domain::auth::accounts::MembershipOf), Response> {
+    match app::server::member_in(services, session, slug, domain::auth::accounts::Role::Agent).await {
+        Ok(found) => Ok(found),
+        Err(AppError::Unauthorized) if html => Err(axum::response::Redirect::to(&format!(
+            "/signin?next={}",
+            app::tickets::api::encode(back)
+        ))
+        .into_response()),
+        Err(error) => Err(json_error(error)),
+    }
+}

@@ -335,12 +335,9 @@ pub async fn staff_feedback(
     let html = wants_html(&headers);
     let services = &state.services;
     let back = format!("/w/{slug}/feedback");
-    let (current, membership) = match server::member_in(services, &session, &slug, Role::Agent).await {
+    let (current, membership) = match multipart::agent(services, &session, &slug, &back, html).await {
         Ok(found) => found,
-        Err(AppError::Unauthorized) if html => {
-            return Redirect::to(&format!("/signin?next={}", tickets_api::encode(&back))).into_response();
-        }
-        Err(error) => return json_error(error),
+        Err(response) => return response,
     };
     let form = multipart::read(form, &["screenshot"]).await;
     let voice = Voice::Staff {

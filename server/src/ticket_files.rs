@@ -38,12 +38,9 @@ pub async fn reply(
     let html = wants_html(&headers);
     let services = &state.services;
     let back = format!("/w/{slug}/tickets/{number}");
-    let (current, membership) = match server::member_in(services, &session, &slug, Role::Agent).await {
+    let (current, membership) = match multipart::agent(services, &session, &slug, &back, html).await {
         Ok(found) => found,
-        Err(AppError::Unauthorized) if html => {
-            return Redirect::to(&format!("/signin?next={}", api::encode(&back))).into_response();
-        }
-        Err(error) => return json_error(error),
+        Err(response) => return response,
     };
     let form = multipart::read(multipart, &["files"]).await;
     let result = async {

@@ -77,14 +77,6 @@ pub fn draft_key(slug: &str, form: &str) -> String {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalAttachment {
-    pub name: String,
-    pub size: String,
-    pub is_image: bool,
-    pub url: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalMessage {
     pub id: i64,
     /// `reply` or `event`; internal notes never reach the portal.
@@ -93,7 +85,7 @@ pub struct PortalMessage {
     pub author: String,
     pub html: String,
     pub at: String,
-    pub attachments: Vec<PortalAttachment>,
+    pub attachments: Vec<crate::tickets::api::AttachmentView>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,7 +308,8 @@ pub async fn portal_ticket(slug: String, number: i64) -> Result<PortalTicketView
             attachments: files
                 .iter()
                 .filter(|a| a.message_id == m.id)
-                .map(|a| PortalAttachment {
+                .map(|a| crate::tickets::api::AttachmentView {
+                    id: a.id,
                     name: a.file_name.clone(),
                     size: size(a.size),
                     is_image: a.is_image(),

@@ -8,6 +8,7 @@ use crate::{
     auth::pages::{LoadError, no_referrer},
     error::AppError,
     forms::{Field, FormError, TurnstileWidget, error_of, textarea_text},
+    tickets::pages::AttachmentList,
 };
 use leptos::prelude::*;
 use leptos_meta::{Link, Title};
@@ -367,18 +368,7 @@ fn PortalThread(
                         <li class="message reply" id=format!("m{}", m.id)>
                             <header><strong>{m.author.clone()}</strong> " · " {m.at.clone()}</header>
                             <div class="body" inner_html=m.html.clone()></div>
-                            {(!m.attachments.is_empty()).then(|| view! {
-                                <ul class="attachments">
-                                    {m.attachments.iter().map(|a| view! {
-                                        <li>
-                                            {a.is_image.then(|| view! {
-                                                <a href=a.url.clone()><img class="thumb" src=format!("{}?inline=1", a.url) alt=a.name.clone() loading="lazy"/></a>
-                                            })}
-                                            <a href=a.url.clone() download=a.name.clone()>{a.name.clone()}</a> " (" {a.size.clone()} ")"
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            })}
+                            <AttachmentList files=m.attachments.clone()/>
                         </li>
                     }.into_any()
                 }).collect_view()}

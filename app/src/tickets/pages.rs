@@ -515,6 +515,25 @@ pub fn TicketPage() -> impl IntoView {
     }
 }
 
+/// A message's files: images as thumbnails, every file as a download link with its size.
+#[component]
+pub fn AttachmentList(files: Vec<AttachmentView>) -> impl IntoView {
+    (!files.is_empty()).then(|| {
+        view! {
+            <ul class="attachments">
+                {files.into_iter().map(|a| view! {
+                    <li>
+                        {a.is_image.then(|| view! {
+                            <a href=a.url.clone()><img class="thumb" src=format!("{}?inline=1", a.url) alt=a.name.clone() loading="lazy"/></a>
+                        })}
+                        <a href=a.url.clone() download=a.name.clone()>{a.name.clone()}</a> " (" {a.size.clone()} ")"
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+    })
+}
+
 #[component]
 fn TicketBody(
     view: TicketView,
@@ -604,18 +623,7 @@ fn TicketBody(
                                     {m.edited.then_some(" · edited")}
                                 </header>
                                 <div class="body" inner_html=m.html.clone()></div>
-                                {(!m.attachments.is_empty()).then(|| view! {
-                                    <ul class="attachments">
-                                        {m.attachments.iter().map(|a| view! {
-                                            <li>
-                                                {a.is_image.then(|| view! {
-                                                    <a href=a.url.clone()><img class="thumb" src=format!("{}?inline=1", a.url) alt=a.name.clone() loading="lazy"/></a>
-                                                })}
-                                                <a href=a.url.clone() download=a.name.clone()>{a.name.clone()}</a> " (" {a.size.clone()} ")"
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
-                                })}
+                                <AttachmentList files=m.attachments.clone()/>
                                 {m.editable_body.clone().map(|body| view! {
                                     <details class="edit">
                                         <summary>"Edit"</summary>

@@ -8,7 +8,7 @@
 
 use super::{
     accounts,
-    sign_ins::{Device, SessionPolicy},
+    sign_ins::{self, Device, SessionPolicy},
     tokens::{self, Purpose, Subject},
 };
 use crate::{Error, Landlord, Result, Workspace, WorkspaceId, WorkspaceStatus, mail, on_db};
@@ -112,10 +112,8 @@ pub async fn start(
     device: Device<'_>,
     now: DateTime<Utc>,
 ) -> Result<String> {
-    let id = hex::encode(crate::crypto::random_bytes::<16>().as_ref());
-    let user_agent = device
-        .user_agent
-        .map(|ua| ua.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
+    let id = sign_ins::new_id();
+    let user_agent = device.user_agent_prefix();
     on_db!(landlord.db(), pool => sqlx::query(
         "insert into portal_sign_ins (id, workspace_id, customer_id, created_at, last_seen_at, ip, user_agent)
          values ($1, $2, $3, $4, $4, $5, $6)",
@@ -182,7 +180,7 @@ pub async fn end(landlord: &Landlord, id: &str) -> Result<()> {
     .bind(id)
     .fetch_optional(pool)
     .await)?;
-    delete_sessions(landlord, session.flatten()).await
+    sign_ins::delete_sessions(landlord, session.flatten().into_iter()).await
 }
 
 /// Deletes portal sign-ins past either limit (housekeeping).
@@ -195,20 +193,6 @@ pub async fn purge_expired(landlord: &Landlord, policy: SessionPolicy, now: Date
     .fetch_all(pool)
     .await)?;
     let count = sessions.len() as u64;
-    for session in sessions.into_iter().flatten() {
-        delete_sessions(landlord, Some(session)).await?;
-    }
+    sign_ins::delete_sessions(landlord, sessions.into_iter().flatten()).await?;
     Ok(count)
-}
-
-async fn delete_sessions(landlord: &Landlord, id: Option<String>) -> Result<()> {
-    use tower_sessions_core::{SessionStore as _, session::Id};
-    if let Some(Ok(id)) = id.map(|id| id.parse::<Id>()) {
-        landlord
-            .session_store()
-            .delete(&id)
-            .await
-            .map_err(|e| Error::Config(format!("session store: {e}")))?;
-    }
-    Ok(())
 }

@@ -53,13 +53,23 @@ pub struct Device<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+impl Device<'_> {
+    /// A user agent is the client's to choose: keep a bounded, printable prefix.
+    pub(crate) fn user_agent_prefix(&self) -> Option<String> {
+        self.user_agent
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(200).collect())
+    }
+}
+
+/// A sign-in's id: 128 random bits, hex.
+pub(crate) fn new_id() -> String {
+    hex::encode(crate::crypto::random_bytes::<16>().as_ref())
+}
+
 /// Records a new sign-in and returns its id (128 random bits), for the cookie session to carry.
 pub async fn start(landlord: &Landlord, account_id: i64, device: Device<'_>, now: DateTime<Utc>) -> Result<String> {
-    let id = hex::encode(crate::crypto::random_bytes::<16>().as_ref());
-    // A user agent is the client's to choose: keep a bounded, printable prefix.
-    let user_agent = device
-        .user_agent
-        .map(|ua| ua.chars().filter(|c| !c.is_control()).take(200).collect::<String>());
+    let id = new_id();
+    let user_agent = device.user_agent_prefix();
     on_db!(landlord.db(), pool => sqlx::query(
         "insert into sign_ins (id, account_id, created_at, last_seen_at, ip, user_agent) values ($1, $2, $3, $3, $4, $5)",
     )
@@ -205,7 +215,8 @@ pub async fn purge_expired(landlord: &Landlord, policy: SessionPolicy, now: Date
     Ok(count)
 }
 
-async fn delete_sessions(landlord: &Landlord, ids: impl Iterator<Item = String>) -> Result<()> {
+/// Deletes the cookie sessions with these ids (a sign-in that ends takes its cookie session along).
+pub(crate) async fn delete_sessions(landlord: &Landlord, ids: impl Iterator<Item = String>) -> Result<()> {
     let store = landlord.session_store();
     for id in ids {
         if let Ok(id) = id.parse::<Id>() {
