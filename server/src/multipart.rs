@@ -99,6 +99,18 @@ pub fn json_error(error: AppError) -> Response {
     (status_of(&error), axum::Json(error)).into_response()
 }
 
+/// A download's query: `?inline=1` asks for an image to be shown rather than saved.
+#[derive(serde::Deserialize)]
+pub struct FileQuery {
+    inline: Option<String>,
+}
+
+/// An attachment as a download, inline only for an image asked for so.
+pub fn attachment_response(attachment: &attachments::Attachment, bytes: Vec<u8>, query: &FileQuery) -> Response {
+    let inline = query.inline.is_some() && attachment.is_image();
+    file_response(&attachment.file_name, &attachment.content_type, bytes, inline)
+}
+
 /// A stored file as a response: `attachment` with a safe name (images inline only when asked), `nosniff`
 /// and a sandboxing CSP, so no file can run in the site's origin whatever a browser makes of it.
 pub fn file_response(file_name: &str, content_type: &str, bytes: Vec<u8>, inline: bool) -> Response {

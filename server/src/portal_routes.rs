@@ -83,19 +83,6 @@ async fn refused(
     Redirect::to(back).into_response()
 }
 
-fn domain_error(error: domain::Error) -> AppError {
-    match error {
-        domain::Error::Invalid(message) | domain::Error::Conflict(message) => AppError::form(message),
-        domain::Error::Field { field, message } => AppError::field(field, message),
-        domain::Error::NotFound => AppError::NotFound,
-        domain::Error::TooLarge(message) => AppError::TooLarge(message),
-        other => {
-            tracing::error!(error = %other, "portal request failed");
-            AppError::Internal
-        }
-    }
-}
-
 /// `POST /p/{slug}/tickets`: a customer's new request, with files.
 pub async fn new_ticket(
     State(state): State<AppState>,
@@ -139,7 +126,7 @@ pub async fn new_ticket(
             {
                 AppError::field("body", message)
             }
-            other => domain_error(other),
+            other => server::from_domain(other),
         })?;
         services.relayer.soon(&me.ws);
         Ok::<_, AppError>(ticket.number)
@@ -185,7 +172,7 @@ pub async fn reply(
         let form = form.as_ref().map_err(Clone::clone)?;
         let ticket = portal::ticket(&me.ws, &me.customer, &me.portal, number)
             .await
-            .map_err(domain_error)?;
+            .map_err(server::from_domain)?;
         let actor = me.actor(services, ip(&client));
         let id = attachments::add_message_with_files(
             &me.ws,
@@ -206,7 +193,7 @@ pub async fn reply(
             {
                 AppError::field("body", message)
             }
-            other => domain_error(other),
+            other => server::from_domain(other),
         })?;
         services.relayer.soon(&me.ws);
         Ok::<_, AppError>(id)
@@ -225,17 +212,12 @@ pub async fn reply(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct FileQuery {
-    inline: Option<String>,
-}
-
 /// `GET /p/{slug}/tickets/{number}/files/{id}`: a file of a public message of the customer's ticket.
 pub async fn download(
     State(state): State<AppState>,
     session: Session,
     Path((slug, number, id)): Path<(String, i64, i64)>,
-    Query(query): Query<FileQuery>,
+    Query(query): Query<multipart::FileQuery>,
 ) -> Response {
     let me = match customer(&state, &session, &slug, false).await {
         Ok(me) => me,
@@ -251,12 +233,9 @@ pub async fn download(
     )
     .await;
     match found {
-        Ok((attachment, bytes)) => {
-            let inline = query.inline.is_some() && attachment.is_image();
-            file_response(&attachment.file_name, &attachment.content_type, bytes, inline)
-        }
+        Ok((attachment, bytes)) => multipart::attachment_response(&attachment, bytes, &query),
         Err(error) => {
-            let error = domain_error(error);
+            let error = server::from_domain(error);
             (status_of(&error), error.to_string()).into_response()
         }
     }
@@ -301,7 +280,7 @@ pub async fn portal_feedback(
             server::now(),
         )
         .await
-        .map_err(domain_error)
+        .map_err(server::from_domain)
     }
     .await;
     let back = format!("/p/{}#feedback", me.workspace.slug);
@@ -349,7 +328,7 @@ pub async fn staff_feedback(
         let ws = support::open(services, &membership).await?;
         feedback::submit(&ws, services.files.as_ref(), &voice, &new_item(form), server::now())
             .await
-            .map_err(domain_error)
+            .map_err(server::from_domain)
     }
     .await;
     match result {
@@ -382,10 +361,10 @@ pub async fn screenshot(
     let result = async {
         let (_, membership) = server::member_in(services, &session, &slug, Role::Agent).await?;
         let ws = support::open(services, &membership).await?;
-        let item = feedback::get(&ws, id).await.map_err(domain_error)?;
+        let item = feedback::get(&ws, id).await.map_err(server::from_domain)?;
         feedback::screenshot(services.files.as_ref(), &item)
             .await
-            .map_err(domain_error)
+            .map_err(server::from_domain)
     }
     .await;
     match result {

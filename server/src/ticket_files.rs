@@ -102,11 +102,6 @@ pub async fn reply(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct FileQuery {
-    inline: Option<String>,
-}
-
 /// `GET /w/{slug}/tickets/{number}/files/{id}`: an attachment, for members of the workspace only.
 ///
 /// Always `attachment` with a safe name, except images (never SVG) asked for `?inline=1` as thumbnails;
@@ -115,7 +110,7 @@ pub async fn download(
     State(state): State<AppState>,
     session: Session,
     Path((slug, number, id)): Path<(String, i64, i64)>,
-    Query(query): Query<FileQuery>,
+    Query(query): Query<multipart::FileQuery>,
 ) -> Response {
     let services = &state.services;
     let result = async {
@@ -131,6 +126,5 @@ pub async fn download(
         Ok(found) => found,
         Err(error) => return (status_of(&error), error.to_string()).into_response(),
     };
-    let inline = query.inline.is_some() && attachment.is_image();
-    multipart::file_response(&attachment.file_name, &attachment.content_type, bytes, inline)
+    multipart::attachment_response(&attachment, bytes, &query)
 }

@@ -8,14 +8,12 @@
 
 use super::{
     accounts,
-    sign_ins::{self, Device, SessionPolicy},
+    sign_ins::{self, Device, Rows, SessionPolicy},
     tokens::{self, Purpose, Subject},
 };
 use crate::{Error, Landlord, Result, Workspace, WorkspaceId, WorkspaceStatus, mail, on_db};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
-
-const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct PortalSignIn {
@@ -132,13 +130,7 @@ pub async fn start(
 
 /// Remembers which cookie session carries the sign-in, so ending the sign-in deletes that record too.
 pub async fn attach_session(landlord: &Landlord, id: &str, session_id: &str) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query("update portal_sign_ins set session_id = $2 where id = $1")
-        .bind(id)
-        .bind(session_id)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-    Ok(())
+    Rows::Portal.attach(landlord, id, session_id).await
 }
 
 /// The sign-in, if it is still good at `now`; an expired one is deleted.
@@ -157,42 +149,20 @@ pub async fn check(
     let Some(sign_in) = found else {
         return Ok(None);
     };
-    if now >= sign_in.created_at + policy.absolute || now >= sign_in.last_seen_at + policy.idle {
+    if policy.ended(sign_in.created_at, sign_in.last_seen_at, now) {
         end(landlord, id).await?;
         return Ok(None);
     }
-    if now - sign_in.last_seen_at >= TOUCH_EVERY {
-        on_db!(landlord.db(), pool => sqlx::query("update portal_sign_ins set last_seen_at = $2 where id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-    }
+    Rows::Portal.touch(landlord, id, sign_in.last_seen_at, now).await?;
     Ok(Some(sign_in))
 }
 
 /// Ends one sign-in and deletes its cookie session. Ending one that is gone already is no error.
 pub async fn end(landlord: &Landlord, id: &str) -> Result<()> {
-    let session: Option<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
-        "delete from portal_sign_ins where id = $1 returning session_id",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await)?;
-    sign_ins::delete_sessions(landlord, session.flatten().into_iter()).await
+    Rows::Portal.end(landlord, id).await
 }
 
 /// Deletes portal sign-ins past either limit (housekeeping).
 pub async fn purge_expired(landlord: &Landlord, policy: SessionPolicy, now: DateTime<Utc>) -> Result<u64> {
-    let sessions: Vec<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
-        "delete from portal_sign_ins where created_at <= $1 or last_seen_at <= $2 returning session_id",
-    )
-    .bind(now - policy.absolute)
-    .bind(now - policy.idle)
-    .fetch_all(pool)
-    .await)?;
-    let count = sessions.len() as u64;
-    sign_ins::delete_sessions(landlord, sessions.into_iter().flatten()).await?;
-    Ok(count)
+    Rows::Portal.purge(landlord, policy, now).await
 }

@@ -31,6 +31,88 @@ impl Default for SessionPolicy {
     }
 }
 
+impl SessionPolicy {
+    /// Whether a sign-in made at `created` and last used at `last_seen` has ended by `now`.
+    pub(crate) fn ended(&self, created: DateTime<Utc>, last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now >= created + self.absolute || now >= last_seen + self.idle
+    }
+}
+
+/// The two tables of sign-in rows, which live alike: staff sign-ins (`sign_ins`) and customers' portal
+/// sign-ins (`portal_sign_ins`, see [`super::portal`]). Each row names its cookie session, is refreshed at
+/// most every [`TOUCH_EVERY`], and ends with that cookie session.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Rows {
+    Staff,
+    Portal,
+}
+
+impl Rows {
+    fn table(self) -> &'static str {
+        match self {
+            Rows::Staff => "sign_ins",
+            Rows::Portal => "portal_sign_ins",
+        }
+    }
+
+    /// Remembers which cookie session carries the sign-in, so ending the sign-in deletes that record too.
+    pub(crate) async fn attach(self, landlord: &Landlord, id: &str, session_id: &str) -> Result<()> {
+        let sql = format!("update {} set session_id = $2 where id = $1", self.table());
+        on_db!(landlord.db(), pool => sqlx::query(&sql)
+            .bind(id)
+            .bind(session_id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records a use of the sign-in at `now`, if the last one is older than [`TOUCH_EVERY`].
+    pub(crate) async fn touch(
+        self,
+        landlord: &Landlord,
+        id: &str,
+        last_seen: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if now - last_seen < TOUCH_EVERY {
+            return Ok(());
+        }
+        let sql = format!("update {} set last_seen_at = $2 where id = $1", self.table());
+        on_db!(landlord.db(), pool => sqlx::query(&sql)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Ends one sign-in and deletes its cookie session. Ending one that is gone already is no error.
+    pub(crate) async fn end(self, landlord: &Landlord, id: &str) -> Result<()> {
+        let sql = format!("delete from {} where id = $1 returning session_id", self.table());
+        let session: Option<Option<String>> =
+            on_db!(landlord.db(), pool => sqlx::query_scalar(&sql).bind(id).fetch_optional(pool).await)?;
+        delete_sessions(landlord, session.flatten().into_iter()).await
+    }
+
+    /// Deletes the sign-ins past either limit with their cookie sessions; returns how many ended.
+    pub(crate) async fn purge(self, landlord: &Landlord, policy: SessionPolicy, now: DateTime<Utc>) -> Result<u64> {
+        let sql = format!(
+            "delete from {} where created_at <= $1 or last_seen_at <= $2 returning session_id",
+            self.table()
+        );
+        let sessions: Vec<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(&sql)
+            .bind(now - policy.absolute)
+            .bind(now - policy.idle)
+            .fetch_all(pool)
+            .await)?;
+        let count = sessions.len() as u64;
+        delete_sessions(landlord, sessions.into_iter().flatten()).await?;
+        Ok(count)
+    }
+}
+
 /// How stale `last_seen_at` may get before a request refreshes it.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -86,13 +168,7 @@ pub async fn start(landlord: &Landlord, account_id: i64, device: Device<'_>, now
 
 /// Remembers which cookie session carries the sign-in, so ending the sign-in deletes that record too.
 pub async fn attach_session(landlord: &Landlord, id: &str, session_id: &str) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query("update sign_ins set session_id = $2 where id = $1")
-        .bind(id)
-        .bind(session_id)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))?;
-    Ok(())
+    Rows::Staff.attach(landlord, id, session_id).await
 }
 
 /// The account a sign-in belongs to, if the sign-in is still good at `now`; an expired one is deleted.
@@ -108,7 +184,7 @@ pub async fn check(
     let Some(sign_in) = found else {
         return Ok(None);
     };
-    let expired = now >= sign_in.created_at + policy.absolute || now >= sign_in.last_seen_at + policy.idle;
+    let expired = policy.ended(sign_in.created_at, sign_in.last_seen_at, now);
     let account = match accounts::by_id(landlord, sign_in.account_id).await {
         Ok(account) if account.disabled_at.is_none() && !expired => account,
         Ok(_) | Err(crate::Error::NotFound) => {
@@ -117,14 +193,7 @@ pub async fn check(
         }
         Err(other) => return Err(other),
     };
-    if now - sign_in.last_seen_at >= TOUCH_EVERY {
-        on_db!(landlord.db(), pool => sqlx::query("update sign_ins set last_seen_at = $2 where id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-    }
+    Rows::Staff.touch(landlord, id, sign_in.last_seen_at, now).await?;
     Ok(Some((account, sign_in)))
 }
 
@@ -136,13 +205,7 @@ pub async fn list(landlord: &Landlord, account_id: i64) -> Result<Vec<SignIn>> {
 
 /// Ends one sign-in (and deletes its cookie session). Ending one that is gone already is no error.
 pub async fn end(landlord: &Landlord, id: &str) -> Result<()> {
-    let session: Option<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
-        "delete from sign_ins where id = $1 returning session_id",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await)?;
-    delete_sessions(landlord, session.flatten().into_iter()).await
+    Rows::Staff.end(landlord, id).await
 }
 
 /// Ends one of the account's own sign-ins; someone else's id is `NotFound`.
@@ -202,21 +265,13 @@ pub async fn enable_account(landlord: &Landlord, account_id: i64, now: DateTime<
 
 /// Deletes sign-ins past either limit, and the expired cookie sessions (housekeeping).
 pub async fn purge_expired(landlord: &Landlord, policy: SessionPolicy, now: DateTime<Utc>) -> Result<u64> {
-    let sessions: Vec<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
-        "delete from sign_ins where created_at <= $1 or last_seen_at <= $2 returning session_id",
-    )
-    .bind(now - policy.absolute)
-    .bind(now - policy.idle)
-    .fetch_all(pool)
-    .await)?;
-    let count = sessions.len() as u64;
-    delete_sessions(landlord, sessions.into_iter().flatten()).await?;
+    let count = Rows::Staff.purge(landlord, policy, now).await?;
     landlord.session_store().delete_expired().await?;
     Ok(count)
 }
 
 /// Deletes the cookie sessions with these ids (a sign-in that ends takes its cookie session along).
-pub(crate) async fn delete_sessions(landlord: &Landlord, ids: impl Iterator<Item = String>) -> Result<()> {
+async fn delete_sessions(landlord: &Landlord, ids: impl Iterator<Item = String>) -> Result<()> {
     let store = landlord.session_store();
     for id in ids {
         if let Ok(id) = id.parse::<Id>() {
