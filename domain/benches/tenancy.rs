@@ -121,7 +121,7 @@ async fn sqlcipher_overhead(dir: &std::path::Path) {
     let encrypted = db::sqlite_options(&dir.join("encrypted.db"), &key, true);
     let plain = db::sqlite_unencrypted_options(&dir.join("plain.db"), true);
     for (label, options) in [("plain", plain), ("SQLCipher", encrypted)] {
-        let pool = db::sqlite_pool(options, 1).await.unwrap();
+        let pool = db::sqlite_pool(options, 1).await.unwrap().pool;
         sqlx::query("create table t (id integer primary key, body text not null)")
             .execute(&pool)
             .await

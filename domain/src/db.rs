@@ -4,12 +4,13 @@
 //! whichever pool a database lives in through [`on_db!`], which compiles the same code against each driver.
 //! Only DDL (the migrations) and provisioning differ per backend.
 
+use crate::group_commit::{GateTx, WriteGate};
 use sqlx::{
     PgPool, SqlitePool,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 use zeroize::Zeroizing;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -22,8 +23,42 @@ pub enum Backend {
 /// A pool on either backend.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// A SQLite database: a pool for reading, and one connection for writing, which writers take in turn
+/// through the [`WriteGate`].
+///
+/// Writing on a connection of its own keeps that connection's page cache valid: SQLite empties a
+/// connection's cache whenever another connection has committed since its last transaction, so writes
+/// spread over the pool would each start cold, reading (and decrypting) every page again.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub pool: SqlitePool,
+    writer: SqlitePool,
+    gate: Arc<WriteGate>,
+}
+
+impl SqliteDb {
+    /// `pool` for reading, `writer` (one connection) for the gate's writers.
+    pub fn new(pool: SqlitePool, writer: SqlitePool) -> Self {
+        SqliteDb {
+            pool,
+            writer,
+            gate: Arc::default(),
+        }
+    }
+
+    /// A writer's turn: see [`WriteGate::begin`].
+    pub async fn begin_write(&self) -> Result<GateTx, sqlx::Error> {
+        self.gate.begin(&self.writer).await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool (`&SqlitePool` or `&PgPool`) of a [`Db`].
@@ -31,15 +66,45 @@ pub enum Db {
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
 }
 
-/// A transaction on either backend: a change and the jobs it causes commit together or not at all.
+/// Runs one write statement, `$body` with `$conn` bound to a connection: on SQLite a writer's turn through
+/// the database's [`WriteGate`] (committed, possibly with others, before this returns), so it never competes
+/// with the gate's writers in SQLite's busy handler; on PostgreSQL the pool (autocommit). Evaluates to
+/// `Result<T, sqlx::Error>`.
+#[macro_export]
+macro_rules! on_write {
+    ($db:expr, $conn:ident => $body:expr) => {
+        async {
+            match $db {
+                $crate::db::Db::Sqlite(sqlite) => {
+                    let mut tx = sqlite.begin_write().await?;
+                    let value = {
+                        let $conn = tx.conn();
+                        $body
+                    }?;
+                    tx.commit().await?;
+                    Ok::<_, sqlx::Error>(value)
+                }
+                $crate::db::Db::Postgres($conn) => $body,
+            }
+        }
+        .await
+    };
+}
+
+/// A transaction on either backend: a change and the jobs it causes commit together or not at all. On
+/// SQLite it is a writer's part of a transaction shared with the writers queued behind it
+/// ([`crate::group_commit`]); either way `commit` returns once the change is durable.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(GateTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -50,7 +115,7 @@ macro_rules! on_tx {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
             $crate::db::Tx::Sqlite(tx) => {
-                let $conn = &mut **tx;
+                let $conn = tx.conn();
                 $body
             }
             $crate::db::Tx::Postgres(tx) => {
@@ -71,12 +136,13 @@ impl Tx {
 }
 
 impl Db {
-    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
-    /// deferred transaction that reads first and writes later cannot wait for a concurrent writer and fails
-    /// with "database is locked" instead; an immediate one queues behind it (up to the busy timeout).
+    /// Begins a write transaction. On SQLite it takes the database's write lock at once, queued in this
+    /// process ([`WriteGate`]), inside a transaction begun with `BEGIN IMMEDIATE`: a deferred transaction
+    /// that reads first and writes later cannot wait for a concurrent writer and fails with "database is
+    /// locked" instead.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(db) => Tx::Sqlite(db.begin_write().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -89,7 +155,10 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on_db!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite(db) => db.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// A round trip to the database, for readiness checks.
@@ -121,15 +190,23 @@ pub fn sqlite_unencrypted_options(path: &Path, create: bool) -> SqliteConnectOpt
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        // Each connection's page cache holds up to 16 MB of decrypted pages (SQLite's default is 2 MB): a
+        // page found there is neither read from the file nor decrypted again. It fills only as pages are
+        // read, and an idle connection closes after a minute.
+        .pragma("cache_size", "-16384")
 }
 
-pub async fn sqlite_pool(options: SqliteConnectOptions, max_connections: u32) -> Result<SqlitePool, sqlx::Error> {
-    SqlitePoolOptions::new()
-        .max_connections(max_connections)
-        .min_connections(0)
-        .idle_timeout(Duration::from_secs(60))
-        .connect_with(options)
-        .await
+/// The reading pool (`max_connections`) and the writing connection of a SQLite database.
+pub async fn sqlite_pool(options: SqliteConnectOptions, max_connections: u32) -> Result<SqliteDb, sqlx::Error> {
+    let pool = |max| {
+        SqlitePoolOptions::new()
+            .max_connections(max)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(60))
+    };
+    let readers = pool(max_connections).connect_with(options.clone()).await?;
+    let writer = pool(1).connect_lazy_with(options);
+    Ok(SqliteDb::new(readers, writer))
 }
 
 pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
@@ -141,6 +218,12 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, sq
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
+}
+
+/// Integers as the inside of an SQL `in (…)` list (`3,1,2`), the same on both backends (SQLite binds no
+/// arrays). An `i64` cannot carry SQL, so the list is safe to put into a statement.
+pub(crate) fn integer_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Quotes a PostgreSQL identifier. Names we create are `[a-z0-9_]` already; this keeps DDL safe regardless.

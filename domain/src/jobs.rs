@@ -1,12 +1,12 @@
 //! The job queue in the landlord: work that must survive a crash or an outage (mail now; webhooks,
 //! exports and retention later).
 //!
-//! A job is written in the same transaction as the change that causes it. A worker claims one due job at a
-//! time by setting a lease (`locked_until`); PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so several
+//! A job is written in the same transaction as the change that causes it. A worker claims a batch of due
+//! jobs by setting a lease (`locked_until`); PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so several
 //! nodes can work the queue, and SQLite's single writer gives the same guarantee. A failed job is tried
 //! again later with exponential backoff (10 s doubling, at most 30 min); a finished one is deleted.
 
-use crate::{Landlord, Result, db::Tx, on_db, on_tx};
+use crate::{Landlord, Result, db::Tx, on_db, on_tx, on_write};
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -41,32 +41,41 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Claims the oldest due job of `kind`, if any.
-pub async fn claim(landlord: &Landlord, kind: &str, now: DateTime<Utc>) -> Result<Option<Job>> {
+/// Claims the oldest due jobs of `kind`, at most `limit`, in one write.
+pub async fn claim(landlord: &Landlord, kind: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<Job>> {
     const SQLITE: &str = "update jobs set locked_until = $3, attempts = attempts + 1
-        where id = (select id from jobs where kind = $1 and run_at <= $2 and (locked_until is null or locked_until <= $2)
-                    order by run_at, id limit 1)
+        where id in (select id from jobs where kind = $1 and run_at <= $2 and (locked_until is null or locked_until <= $2)
+                     order by run_at, id limit $4)
         returning id, kind, payload, workspace_id, attempts";
     const POSTGRES: &str = "update jobs set locked_until = $3, attempts = attempts + 1
-        where id = (select id from jobs where kind = $1 and run_at <= $2 and (locked_until is null or locked_until <= $2)
-                    order by run_at, id limit 1 for update skip locked)
+        where id in (select id from jobs where kind = $1 and run_at <= $2 and (locked_until is null or locked_until <= $2)
+                     order by run_at, id limit $4 for update skip locked)
         returning id, kind, payload, workspace_id, attempts";
     let sql = match landlord.backend() {
         crate::db::Backend::Sqlite => SQLITE,
         crate::db::Backend::Postgres => POSTGRES,
     };
-    Ok(on_db!(landlord.db(), pool => sqlx::query_as(sql)
+    let mut jobs: Vec<Job> = on_write!(landlord.db(), conn => sqlx::query_as(sql)
         .bind(kind)
         .bind(now)
         .bind(now + LEASE)
-        .fetch_optional(pool)
-        .await)?)
+        .bind(limit)
+        .fetch_all(conn)
+        .await)?;
+    jobs.sort_by_key(|job| job.id);
+    Ok(jobs)
 }
 
-pub async fn complete(landlord: &Landlord, id: i64) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query("delete from jobs where id = $1")
-        .bind(id)
-        .execute(pool)
+/// Deletes finished jobs, in one write.
+pub async fn complete(landlord: &Landlord, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    // Integers this module read from the database: nothing of a request is in this SQL.
+    let list = crate::db::integer_list(ids);
+    let sql = format!("delete from jobs where id in ({list})");
+    on_write!(landlord.db(), conn => sqlx::query(&sql)
+        .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
     Ok(())
@@ -74,13 +83,13 @@ pub async fn complete(landlord: &Landlord, id: i64) -> Result<()> {
 
 /// Puts a failed job back, due again after the backoff for its attempt count.
 pub async fn retry_later(landlord: &Landlord, job: &Job, error: &str, now: DateTime<Utc>) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "update jobs set run_at = $2, locked_until = null, last_error = $3 where id = $1",
     )
     .bind(job.id)
     .bind(now + backoff(job.attempts))
     .bind(error)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())

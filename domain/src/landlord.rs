@@ -5,7 +5,7 @@ use crate::{
     config::StorageConfig,
     crypto::{self, KeyRing},
     db::{self, Backend, Db},
-    on_db,
+    on_db, on_write,
     slug::Slug,
 };
 use chrono::{DateTime, Utc};
@@ -192,9 +192,9 @@ impl Landlord {
             Some(url) => Db::Postgres(db::postgres_pool(url.expose_secret(), 10).await?),
         };
         match &db {
-            Db::Sqlite(pool) => {
-                SQLITE_MIGRATIONS.run(pool).await?;
-                SqliteStore::new(pool.clone()).migrate().await?;
+            Db::Sqlite(sqlite) => {
+                SQLITE_MIGRATIONS.run(&sqlite.pool).await?;
+                SqliteStore::new(sqlite.pool.clone()).migrate().await?;
             }
             Db::Postgres(pool) => {
                 POSTGRES_MIGRATIONS.run(pool).await?;
@@ -211,7 +211,7 @@ impl Landlord {
     /// The store of sign-in sessions (tower-sessions), in this database.
     pub fn session_store(&self) -> SessionStore {
         match &self.db {
-            Db::Sqlite(pool) => SessionStore::Sqlite(SqliteStore::new(pool.clone())),
+            Db::Sqlite(sqlite) => SessionStore::Sqlite(SqliteStore::new(sqlite.pool.clone())),
             Db::Postgres(pool) => SessionStore::Postgres(PostgresStore::new(pool.clone())),
         }
     }
@@ -236,7 +236,7 @@ impl Landlord {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         };
-        let id: i64 = on_db!(&self.db, pool => sqlx::query_scalar(
+        let id: i64 = on_write!(&self.db, conn => sqlx::query_scalar(
             "insert into workspaces (slug, name, status, backend, created_at, updated_at)
              values ($1, $2, 'provisioning', $3, $4, $4) returning id",
         )
@@ -244,7 +244,7 @@ impl Landlord {
         .bind(name)
         .bind(backend)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await)
         .map_err(|e| Error::unique_or(e, || format!("The address “{slug}” is already taken.")))?;
         Ok(WorkspaceId(id))
@@ -260,7 +260,7 @@ impl Landlord {
         sealed_credentials: &str,
         schema_version: i64,
     ) -> Result<()> {
-        on_db!(&self.db, pool => sqlx::query(
+        on_write!(&self.db, conn => sqlx::query(
             "update workspaces set status = 'active', server = $2, db_name = $3, credentials = $4,
              schema_version = $5, updated_at = $6 where id = $1",
         )
@@ -270,7 +270,7 @@ impl Landlord {
         .bind(sealed_credentials)
         .bind(schema_version)
         .bind(Utc::now())
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
         Ok(())
@@ -323,26 +323,26 @@ impl Landlord {
         status: WorkspaceStatus,
         deletion_due_at: Option<DateTime<Utc>>,
     ) -> Result<()> {
-        let done = on_db!(&self.db, pool => sqlx::query(
+        let done = on_write!(&self.db, conn => sqlx::query(
             "update workspaces set status = $2, deletion_due_at = $3, updated_at = $4 where id = $1",
         )
         .bind(id.0)
         .bind(status.as_str())
         .bind(deletion_due_at)
         .bind(Utc::now())
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
         if done == 0 { Err(Error::NotFound) } else { Ok(()) }
     }
 
     pub(crate) async fn set_schema_version(&self, id: WorkspaceId, version: i64) -> Result<()> {
-        on_db!(&self.db, pool => sqlx::query(
+        on_write!(&self.db, conn => sqlx::query(
             "update workspaces set schema_version = $2 where id = $1",
         )
         .bind(id.0)
         .bind(version)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
         Ok(())
@@ -350,7 +350,7 @@ impl Landlord {
 
     /// Deletes the workspace's row, and with it the only copy of the key to its data.
     pub(crate) async fn delete_workspace_row(&self, id: WorkspaceId) -> Result<()> {
-        on_db!(&self.db, pool => sqlx::query("delete from workspaces where id = $1").bind(id.0).execute(pool).await.map(|done| done.rows_affected()))?;
+        on_write!(&self.db, conn => sqlx::query("delete from workspaces where id = $1").bind(id.0).execute(conn).await.map(|done| done.rows_affected()))?;
         Ok(())
     }
 
@@ -390,10 +390,10 @@ impl Landlord {
             let context = credentials_context(WorkspaceId(id));
             let plain = self.keys.open(&sealed, &context)?;
             let resealed = self.keys.seal(&plain, &context);
-            on_db!(&self.db, pool => sqlx::query("update workspaces set credentials = $2 where id = $1")
+            on_write!(&self.db, conn => sqlx::query("update workspaces set credentials = $2 where id = $1")
                 .bind(id)
                 .bind(&resealed)
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|done| done.rows_affected()))?;
             changed += 1;
@@ -411,10 +411,10 @@ impl Landlord {
             }
             let plain = self.keys.open(&sealed, crate::mail::PAYLOAD_CONTEXT)?;
             let resealed = self.keys.seal(&plain, crate::mail::PAYLOAD_CONTEXT);
-            on_db!(&self.db, pool => sqlx::query("update jobs set payload = $2 where id = $1")
+            on_write!(&self.db, conn => sqlx::query("update jobs set payload = $2 where id = $1")
                 .bind(id)
                 .bind(&resealed)
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|done| done.rows_affected()))?;
             changed += 1;

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod group_commit;
 pub mod jobs;
 pub mod landlord;
 pub mod mail;

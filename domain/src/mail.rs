@@ -156,34 +156,46 @@ fn build(from: &Mailbox, email: &Email) -> std::result::Result<Message, String> 
     builder.multipart(body).map_err(|e| e.to_string())
 }
 
-/// Sends every due message once; returns how many were delivered. Failures wait for their backoff.
+/// How many due messages a round claims at once (one landlord write to claim them, one to clear them).
+const BATCH: i64 = 50;
+
+/// Sends every due message once; returns how many were delivered. Failures wait for their backoff. A
+/// process that stops part-way sends the messages of its unfinished batch again after their lease (twice,
+/// never zero times).
 pub async fn deliver_due(landlord: &Landlord, mailer: &Mailer, now: DateTime<Utc>) -> Result<usize> {
     let mut delivered = 0;
-    while let Some(job) = jobs::claim(landlord, JOB_KIND, now).await? {
-        let email: Email = match open_payload(landlord, &job.payload) {
-            Ok(email) => email,
-            Err(error) => {
-                tracing::error!(job = job.id, %error, "dropping an email job that cannot be read");
-                jobs::complete(landlord, job.id).await?;
-                continue;
-            }
-        };
-        match mailer.send(&email).await {
-            Ok(()) => {
-                jobs::complete(landlord, job.id).await?;
-                delivered += 1;
-            }
-            Err(SendError::Permanent(error)) => {
-                tracing::error!(job = job.id, %error, "the mail server refused a message for good; dropped");
-                jobs::complete(landlord, job.id).await?;
-            }
-            Err(SendError::Transient(error)) => {
-                tracing::warn!(job = job.id, attempts = job.attempts, %error, "mail not sent; will retry");
-                jobs::retry_later(landlord, &job, &error, now).await?;
+    loop {
+        let batch = jobs::claim(landlord, JOB_KIND, now, BATCH).await?;
+        let mut finished = Vec::with_capacity(batch.len());
+        for job in &batch {
+            let email: Email = match open_payload(landlord, &job.payload) {
+                Ok(email) => email,
+                Err(error) => {
+                    tracing::error!(job = job.id, %error, "dropping an email job that cannot be read");
+                    finished.push(job.id);
+                    continue;
+                }
+            };
+            match mailer.send(&email).await {
+                Ok(()) => {
+                    finished.push(job.id);
+                    delivered += 1;
+                }
+                Err(SendError::Permanent(error)) => {
+                    tracing::error!(job = job.id, %error, "the mail server refused a message for good; dropped");
+                    finished.push(job.id);
+                }
+                Err(SendError::Transient(error)) => {
+                    tracing::warn!(job = job.id, attempts = job.attempts, %error, "mail not sent; will retry");
+                    jobs::retry_later(landlord, job, &error, now).await?;
+                }
             }
         }
+        jobs::complete(landlord, &finished).await?;
+        if (batch.len() as i64) < BATCH {
+            return Ok(delivered);
+        }
     }
-    Ok(delivered)
 }
 
 /// Runs [`deliver_due`] every `every` until the runtime stops.

@@ -1,7 +1,7 @@
 //! Staff accounts and their memberships. Accounts are global: one person, many workspaces.
 
 use super::password::{self, PasswordError, Verification};
-use crate::{Error, Landlord, Result, WorkspaceId, db::Tx, on_db, on_tx};
+use crate::{Error, Landlord, Result, WorkspaceId, db::Tx, on_db, on_tx, on_write};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -135,12 +135,12 @@ pub async fn create(
 }
 
 pub async fn mark_email_verified(landlord: &Landlord, account_id: i64, now: DateTime<Utc>) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "update accounts set email_verified_at = $2, updated_at = $2 where id = $1 and email_verified_at is null",
     )
     .bind(account_id)
     .bind(now)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())
@@ -188,10 +188,10 @@ pub async fn authenticate(landlord: &Landlord, email: &str, password: &SecretStr
         Verification::Valid { .. } if disabled_at.is_some() => Err(AuthError::InvalidCredentials),
         Verification::Valid { rehash } => {
             if let Some(hash) = rehash {
-                on_db!(landlord.db(), pool => sqlx::query("update accounts set password_hash = $2 where id = $1")
+                on_write!(landlord.db(), conn => sqlx::query("update accounts set password_hash = $2 where id = $1")
                     .bind(id)
                     .bind(&hash)
-                    .execute(pool)
+                    .execute(conn)
                     .await
                     .map(|done| done.rows_affected()))
                 .map_err(Error::from)?;
@@ -312,13 +312,13 @@ pub async fn requires_sign_in_code(landlord: &Landlord, account_id: i64) -> Resu
 
 /// Turns the emailed second step on or off for a workspace's staff.
 pub async fn set_require_sign_in_code(landlord: &Landlord, workspace: WorkspaceId, required: bool) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "update workspaces set require_sign_in_code = $2, updated_at = $3 where id = $1",
     )
     .bind(workspace.get())
     .bind(required)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())

@@ -11,7 +11,7 @@ use super::{
     sign_ins::{self, Device, Rows, SessionPolicy},
     tokens::{self, Purpose, Subject},
 };
-use crate::{Error, Landlord, Result, Workspace, WorkspaceId, WorkspaceStatus, mail, on_db};
+use crate::{Error, Landlord, Result, Workspace, WorkspaceId, WorkspaceStatus, mail, on_db, on_write};
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 
@@ -112,7 +112,7 @@ pub async fn start(
 ) -> Result<String> {
     let id = sign_ins::new_id();
     let user_agent = device.user_agent_prefix();
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "insert into portal_sign_ins (id, workspace_id, customer_id, created_at, last_seen_at, ip, user_agent)
          values ($1, $2, $3, $4, $4, $5, $6)",
     )
@@ -122,7 +122,7 @@ pub async fn start(
     .bind(now)
     .bind(device.ip)
     .bind(user_agent)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(id)

@@ -8,7 +8,7 @@
 //! last seen), so it is refreshed at most once a minute rather than written on every request.
 
 use super::accounts::{self, Account};
-use crate::{Landlord, Result, landlord::SessionStore, on_db};
+use crate::{Landlord, Result, landlord::SessionStore, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tower_sessions_core::{SessionStore as _, session::Id};
@@ -58,10 +58,10 @@ impl Rows {
     /// Remembers which cookie session carries the sign-in, so ending the sign-in deletes that record too.
     pub(crate) async fn attach(self, landlord: &Landlord, id: &str, session_id: &str) -> Result<()> {
         let sql = format!("update {} set session_id = $2 where id = $1", self.table());
-        on_db!(landlord.db(), pool => sqlx::query(&sql)
+        on_write!(landlord.db(), conn => sqlx::query(&sql)
             .bind(id)
             .bind(session_id)
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|done| done.rows_affected()))?;
         Ok(())
@@ -79,10 +79,10 @@ impl Rows {
             return Ok(());
         }
         let sql = format!("update {} set last_seen_at = $2 where id = $1", self.table());
-        on_db!(landlord.db(), pool => sqlx::query(&sql)
+        on_write!(landlord.db(), conn => sqlx::query(&sql)
             .bind(id)
             .bind(now)
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|done| done.rows_affected()))?;
         Ok(())
@@ -92,7 +92,7 @@ impl Rows {
     pub(crate) async fn end(self, landlord: &Landlord, id: &str) -> Result<()> {
         let sql = format!("delete from {} where id = $1 returning session_id", self.table());
         let session: Option<Option<String>> =
-            on_db!(landlord.db(), pool => sqlx::query_scalar(&sql).bind(id).fetch_optional(pool).await)?;
+            on_write!(landlord.db(), conn => sqlx::query_scalar(&sql).bind(id).fetch_optional(conn).await)?;
         delete_sessions(landlord, session.flatten().into_iter()).await
     }
 
@@ -102,10 +102,10 @@ impl Rows {
             "delete from {} where created_at <= $1 or last_seen_at <= $2 returning session_id",
             self.table()
         );
-        let sessions: Vec<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(&sql)
+        let sessions: Vec<Option<String>> = on_write!(landlord.db(), conn => sqlx::query_scalar(&sql)
             .bind(now - policy.absolute)
             .bind(now - policy.idle)
-            .fetch_all(pool)
+            .fetch_all(conn)
             .await)?;
         let count = sessions.len() as u64;
         delete_sessions(landlord, sessions.into_iter().flatten()).await?;
@@ -152,7 +152,7 @@ pub(crate) fn new_id() -> String {
 pub async fn start(landlord: &Landlord, account_id: i64, device: Device<'_>, now: DateTime<Utc>) -> Result<String> {
     let id = new_id();
     let user_agent = device.user_agent_prefix();
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "insert into sign_ins (id, account_id, created_at, last_seen_at, ip, user_agent) values ($1, $2, $3, $3, $4, $5)",
     )
     .bind(&id)
@@ -160,7 +160,7 @@ pub async fn start(landlord: &Landlord, account_id: i64, device: Device<'_>, now
     .bind(now)
     .bind(device.ip)
     .bind(user_agent)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(id)
@@ -210,12 +210,12 @@ pub async fn end(landlord: &Landlord, id: &str) -> Result<()> {
 
 /// Ends one of the account's own sign-ins; someone else's id is `NotFound`.
 pub async fn end_own(landlord: &Landlord, account_id: i64, id: &str) -> Result<()> {
-    let session: Option<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+    let session: Option<Option<String>> = on_write!(landlord.db(), conn => sqlx::query_scalar(
         "delete from sign_ins where id = $1 and account_id = $2 returning session_id",
     )
     .bind(id)
     .bind(account_id)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await)?;
     let session = session.ok_or(crate::Error::NotFound)?;
     delete_sessions(landlord, session.into_iter()).await
@@ -224,12 +224,12 @@ pub async fn end_own(landlord: &Landlord, account_id: i64, id: &str) -> Result<(
 /// Ends every sign-in of the account except `keep` (sign out everywhere else, a password reset, a
 /// suspension). Returns how many ended.
 pub async fn end_all(landlord: &Landlord, account_id: i64, keep: Option<&str>) -> Result<usize> {
-    let sessions: Vec<Option<String>> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+    let sessions: Vec<Option<String>> = on_write!(landlord.db(), conn => sqlx::query_scalar(
         "delete from sign_ins where account_id = $1 and id <> $2 returning session_id",
     )
     .bind(account_id)
     .bind(keep.unwrap_or(""))
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await)?;
     let count = sessions.len();
     delete_sessions(landlord, sessions.into_iter().flatten()).await?;
@@ -238,12 +238,12 @@ pub async fn end_all(landlord: &Landlord, account_id: i64, keep: Option<&str>) -
 
 /// Suspends an account: it can no longer sign in, and its sessions end at once.
 pub async fn disable_account(landlord: &Landlord, account_id: i64, now: DateTime<Utc>) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "update accounts set disabled_at = $2, updated_at = $2 where id = $1 and disabled_at is null",
     )
     .bind(account_id)
     .bind(now)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     end_all(landlord, account_id, None).await?;
@@ -252,12 +252,12 @@ pub async fn disable_account(landlord: &Landlord, account_id: i64, now: DateTime
 
 /// Lets a suspended account sign in again.
 pub async fn enable_account(landlord: &Landlord, account_id: i64, now: DateTime<Utc>) -> Result<()> {
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "update accounts set disabled_at = null, updated_at = $2 where id = $1",
     )
     .bind(account_id)
     .bind(now)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())

@@ -7,7 +7,7 @@
 //! once even when many requests race for it. Codes allow 5 wrong guesses, and a new code replaces the
 //! previous one.
 
-use crate::{Error, Landlord, Result, WorkspaceId, db::Tx, on_db, on_tx};
+use crate::{Error, Landlord, Result, WorkspaceId, db::Tx, on_db, on_tx, on_write};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
@@ -246,12 +246,12 @@ pub async fn check_code(
     let offered = code_hash(landlord, account_id, purpose, code.expose_secret().trim());
     let matches: bool = subtle_eq(offered.as_bytes(), stored.as_bytes());
     if matches {
-        let used = on_db!(landlord.db(), pool => sqlx::query(
+        let used = on_write!(landlord.db(), conn => sqlx::query(
             "update one_time_tokens set consumed_at = $2 where id = $1 and consumed_at is null",
         )
         .bind(id)
         .bind(now)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
         return Ok(if used == 1 {
@@ -262,13 +262,13 @@ pub async fn check_code(
     }
     let attempts = attempts + 1;
     let void = attempts >= MAX_CODE_ATTEMPTS;
-    on_db!(landlord.db(), pool => sqlx::query(
+    on_write!(landlord.db(), conn => sqlx::query(
         "update one_time_tokens set attempts = $2, consumed_at = $3 where id = $1",
     )
     .bind(id)
     .bind(attempts)
     .bind(void.then_some(now))
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(CodeCheck::Wrong {

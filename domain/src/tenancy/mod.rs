@@ -57,8 +57,8 @@ impl WorkspaceDb {
 
     /// The SQLite PRAGMAs the workspace's connections run with, as the database reports them.
     pub async fn sqlite_pragmas(&self) -> Result<Option<SqlitePragmas>> {
-        let Db::Sqlite(pool) = self.db() else { return Ok(None) };
-        let mut conn = pool.acquire().await?;
+        let Db::Sqlite(sqlite) = self.db() else { return Ok(None) };
+        let mut conn = sqlite.pool.acquire().await?;
         let journal_mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&mut *conn).await?;
         let synchronous: i64 = sqlx::query_scalar("pragma synchronous").fetch_one(&mut *conn).await?;
         let foreign_keys: i64 = sqlx::query_scalar("pragma foreign_keys").fetch_one(&mut *conn).await?;
@@ -400,7 +400,7 @@ fn close_idle(cache: &Pools, idle: Duration) {
 
 async fn migrate(db: &Db) -> Result<i64> {
     match db {
-        Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+        Db::Sqlite(sqlite) => SQLITE_MIGRATIONS.run(&sqlite.pool).await?,
         Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
     }
     Ok(latest_schema_version())

@@ -1,4 +1,4 @@
-use crate::{Result, WorkspaceDb, on_db};
+use crate::{Result, WorkspaceDb, on_db, on_write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -19,7 +19,7 @@ pub async fn record(
     subject: Option<&str>,
     ip: Option<&str>,
 ) -> Result<()> {
-    on_db!(ws.db(), pool => sqlx::query(
+    on_write!(ws.db(), conn => sqlx::query(
         "insert into audit_log (actor, action, subject, ip, created_at) values ($1, $2, $3, $4, $5)",
     )
     .bind(actor)
@@ -27,7 +27,7 @@ pub async fn record(
     .bind(subject)
     .bind(ip)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())

@@ -1,4 +1,4 @@
-use crate::{Error, Result, WorkspaceDb, on_db};
+use crate::{Error, Result, WorkspaceDb, on_db, on_write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -17,14 +17,14 @@ pub async fn create(ws: &WorkspaceDb, email: &str, name: &str) -> Result<Custome
         return Err(Error::Invalid("Enter a valid email address.".into()));
     }
     let now = Utc::now();
-    on_db!(ws.db(), pool => sqlx::query_as(
+    on_write!(ws.db(), conn => sqlx::query_as(
         "insert into customers (email, name, created_at, updated_at) values ($1, $2, $3, $3)
          returning id, email, name, created_at",
     )
     .bind(&email)
     .bind(name.trim())
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)
     .map_err(|e| Error::unique_or(e, || format!("A customer with the address {email} exists already.")))
 }

@@ -5,7 +5,7 @@
 //! attachment, behind the [`BlobStore`].
 
 use super::attachments::{self, BlobStore, Upload};
-use crate::{Error, Result, WorkspaceDb, crypto, on_db, on_tx};
+use crate::{Error, Result, WorkspaceDb, crypto, on_db, on_tx, on_write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -237,11 +237,11 @@ pub async fn get(ws: &WorkspaceDb, id: i64) -> Result<Item> {
 
 /// The team moves an item along.
 pub async fn set_status(ws: &WorkspaceDb, id: i64, status: State, now: DateTime<Utc>) -> Result<()> {
-    let changed = on_db!(ws.db(), pool => sqlx::query("update feedback set status = $1, updated_at = $2 where id = $3")
+    let changed = on_write!(ws.db(), conn => sqlx::query("update feedback set status = $1, updated_at = $2 where id = $3")
         .bind(status.as_str())
         .bind(now)
         .bind(id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|d| d.rows_affected()))?;
     if changed == 0 {

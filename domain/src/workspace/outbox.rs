@@ -4,7 +4,7 @@
 //! deleted from the outbox only in the step after its job committed, so none is lost; a crash between the
 //! two steps can send one twice, never zero times.
 
-use crate::{Landlord, Result, WorkspaceDb, db::Tx, mail, mail::Email, on_db, on_tx};
+use crate::{Landlord, Result, WorkspaceDb, db::Tx, mail, mail::Email, on_db, on_tx, on_write};
 use chrono::{DateTime, Utc};
 
 pub(crate) async fn add(tx: &mut Tx, email: &Email, now: DateTime<Utc>) -> Result<()> {
@@ -44,9 +44,9 @@ pub async fn relay(landlord: &Landlord, ws: &WorkspaceDb, now: DateTime<Utc>) ->
             }
         }
         tx.commit().await?;
-        on_db!(ws.db(), pool => sqlx::query("delete from outbox where id <= $1")
+        on_write!(ws.db(), conn => sqlx::query("delete from outbox where id <= $1")
             .bind(last)
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|d| d.rows_affected()))?;
         if waiting.len() < 200 {

@@ -11,7 +11,7 @@ use super::{
     settings,
     tickets::{self, Actor, Author, NewTicket, Status, Ticket},
 };
-use crate::{Error, Result, WorkspaceDb, on_db};
+use crate::{Error, Result, WorkspaceDb, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 
 /// The category every enquiry from the public form gets (made when the first enquiry arrives).
@@ -106,7 +106,7 @@ pub async fn set_portal_settings(ws: &WorkspaceDb, brand_color: &str, shared_dom
 pub async fn customer_for_sign_in(ws: &WorkspaceDb, email: &str, now: DateTime<Utc>) -> Result<Customer> {
     let email = email.trim().to_lowercase();
     let name = email.split('@').next().unwrap_or(&email).to_owned();
-    Ok(on_db!(ws.db(), pool => sqlx::query_as(
+    Ok(on_write!(ws.db(), conn => sqlx::query_as(
         "insert into customers (email, name, created_at, updated_at) values ($1, $2, $3, $3)
          on conflict (email) do update set updated_at = customers.updated_at
          returning id, email, name, created_at",
@@ -114,7 +114,7 @@ pub async fn customer_for_sign_in(ws: &WorkspaceDb, email: &str, now: DateTime<U
     .bind(&email)
     .bind(&name)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?)
 }
 
@@ -296,7 +296,7 @@ pub async fn submit_enquiry(
     let name = enquiry.name.trim();
     let company = enquiry.company.trim();
     let phone = enquiry.phone.trim();
-    let customer: (i64, String) = on_db!(ws.db(), pool => sqlx::query_as(
+    let customer: (i64, String) = on_write!(ws.db(), conn => sqlx::query_as(
         "insert into customers (email, name, company, phone, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)
          on conflict (email) do update set
              company = case when excluded.company <> '' then excluded.company else customers.company end,
@@ -309,7 +309,7 @@ pub async fn submit_enquiry(
     .bind(company)
     .bind(phone)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?;
     let category = enquiry_category(ws, now).await?;
     let message = enquiry.message.trim();
@@ -359,12 +359,12 @@ async fn enquiry_category(ws: &WorkspaceDb, now: DateTime<Utc>) -> Result<i64> {
         return Ok(id);
     }
     // Two first enquiries at once: the unique index lets one insert win; the other reads its row.
-    let inserted: Option<i64> = on_db!(ws.db(), pool => sqlx::query_scalar(
+    let inserted: Option<i64> = on_write!(ws.db(), conn => sqlx::query_scalar(
         "insert into categories (name, created_at) values ($1, $2) on conflict do nothing returning id",
     )
     .bind(ENQUIRY_CATEGORY)
     .bind(now)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await)?;
     match inserted {
         Some(id) => Ok(id),

@@ -293,9 +293,11 @@ pub async fn seed(ws: &WorkspaceDb, options: &SeedOptions, mut progress: impl Fn
         made += n;
     }
 
-    let first_number: i64 = on_db!(ws.db(), pool => sqlx::query_scalar(
-        "select value from counters where name = 'ticket_number'",
-    )
+    let first_number: i64 = on_db!(ws.db(), pool => sqlx::query_scalar(if sqlite {
+        "select value from counters where name = 'ticket_number'"
+    } else {
+        "select case when is_called then last_value else last_value - 1 end from ticket_numbers"
+    })
     .fetch_one(pool)
     .await)?;
     let first_ticket_id: i64 = on_db!(ws.db(), pool => sqlx::query_scalar("select coalesce(max(id), 0) from tickets")
@@ -431,7 +433,11 @@ pub async fn seed(ws: &WorkspaceDb, options: &SeedOptions, mut progress: impl Fn
         progress(done, options.tickets);
     }
     let last = first_number + options.tickets as i64;
-    on_db!(ws.db(), pool => sqlx::query("update counters set value = $1 where name = 'ticket_number'")
+    on_db!(ws.db(), pool => sqlx::query(if sqlite {
+        "update counters set value = $1 where name = 'ticket_number'"
+    } else {
+        "select setval('ticket_numbers', greatest($1, 1), $1 > 0)"
+    })
         .bind(last)
         .execute(pool)
         .await
@@ -459,8 +465,14 @@ pub async fn seed(ws: &WorkspaceDb, options: &SeedOptions, mut progress: impl Fn
         .execute(pool)
         .await
         .map(|d| d.rows_affected()))?;
-    // Fresh statistics, so the planners pick the indexes the list was built for.
-    on_db!(ws.db(), pool => sqlx::query("analyze").execute(pool).await.map(|d| d.rows_affected()))?;
+    // Fresh statistics, so the planners pick the indexes the list was built for. On PostgreSQL also a vacuum,
+    // as after any bulk load: it sets the visibility map and hint bits and merges the search index's pending
+    // entries now, rather than leaving that to the first queries (or to autovacuum, which may be off).
+    let maintenance = match ws.db() {
+        Db::Sqlite(_) => "analyze",
+        Db::Postgres(_) => "vacuum (analyze)",
+    };
+    on_db!(ws.db(), pool => sqlx::query(maintenance).execute(pool).await.map(|d| d.rows_affected()))?;
     Ok(report)
 }
 

@@ -1,4 +1,4 @@
-use crate::{Result, WorkspaceDb, on_db};
+use crate::{Result, WorkspaceDb, on_db, on_write};
 use chrono::Utc;
 
 pub async fn get(ws: &WorkspaceDb, key: &str) -> Result<Option<String>> {
@@ -11,14 +11,14 @@ pub async fn get(ws: &WorkspaceDb, key: &str) -> Result<Option<String>> {
 }
 
 pub async fn set(ws: &WorkspaceDb, key: &str, value: &str) -> Result<()> {
-    on_db!(ws.db(), pool => sqlx::query(
+    on_write!(ws.db(), conn => sqlx::query(
         "insert into settings (key, value, updated_at) values ($1, $2, $3)
          on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
     )
     .bind(key)
     .bind(value)
     .bind(Utc::now())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|done| done.rows_affected()))?;
     Ok(())

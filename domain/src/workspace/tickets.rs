@@ -520,12 +520,15 @@ pub(crate) async fn create_in(
         category_exists(tx, category).await?;
     }
     let (requester_id, requester_name) = requester(tx, &email, &new.requester_name, now).await?;
-    // The counter row stays locked by this update until commit, so numbers are gap-free and unique.
-    let number: i64 = on_tx!(&mut *tx, conn => sqlx::query_scalar(
-        "update counters set value = value + 1 where name = 'ticket_number' returning value",
-    )
-    .fetch_one(conn)
-    .await)?;
+    // SQLite: the counter row, in the transaction (writers take turns anyway), so numbers are gap-free.
+    // PostgreSQL: a sequence, which locks nothing, so concurrent creations do not queue behind each other's
+    // commit; a creation that fails after this leaves its number unused.
+    let next_number = if is_sqlite(ws) {
+        "update counters set value = value + 1 where name = 'ticket_number' returning value"
+    } else {
+        "select nextval('ticket_numbers')"
+    };
+    let number: i64 = on_tx!(&mut *tx, conn => sqlx::query_scalar(next_number).fetch_one(conn).await)?;
     let sql = format!(
         "insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
                               assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at)

@@ -6,7 +6,7 @@
 //! keep per (status, assignee), so they cost the same at a thousand tickets as at a million.
 
 use super::tickets::{COLUMNS, Status, Ticket};
-use crate::{Error, Result, WorkspaceDb, on_db};
+use crate::{Error, Result, WorkspaceDb, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -221,7 +221,9 @@ pub const RECENTLY: Duration = Duration::days(7);
 
 pub async fn counts(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Counts> {
     let rows: Vec<(String, i64, i64)> = on_db!(ws.db(), pool => sqlx::query_as(
-        "select status, assignee, n from ticket_counts where n > 0",
+        // PostgreSQL keeps a count in several shards (one per connection that changed it); SQLite in one.
+        "select status, assignee, n from (select status, assignee, cast(sum(n) as bigint) as n from ticket_counts
+                                          group by status, assignee) c where n > 0",
     )
     .fetch_all(pool)
     .await)?;
@@ -286,7 +288,7 @@ pub async fn save_view(
     if count >= 50 {
         return Err(Error::Invalid("You have 50 saved views; delete one first.".into()));
     }
-    Ok(on_db!(ws.db(), pool => sqlx::query_as(
+    Ok(on_write!(ws.db(), conn => sqlx::query_as(
         "insert into saved_views (account_id, name, query, created_at) values ($1, $2, $3, $4)
          on conflict (account_id, name) do update set query = excluded.query
          returning id, name, query",
@@ -295,15 +297,15 @@ pub async fn save_view(
     .bind(name)
     .bind(query)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await)?)
 }
 
 pub async fn delete_view(ws: &WorkspaceDb, account_id: i64, id: i64) -> Result<()> {
-    let deleted = on_db!(ws.db(), pool => sqlx::query("delete from saved_views where id = $1 and account_id = $2")
+    let deleted = on_write!(ws.db(), conn => sqlx::query("delete from saved_views where id = $1 and account_id = $2")
         .bind(id)
         .bind(account_id)
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|d| d.rows_affected()))?;
     if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }

@@ -69,11 +69,11 @@ async fn a_workspace_file_does_not_open_without_its_key_or_with_another_workspac
         .await
         .unwrap();
     let count: i64 = sqlx::query_scalar("select count(*) from tickets")
-        .fetch_one(&own)
+        .fetch_one(&own.pool)
         .await
         .unwrap();
     assert_eq!(count, 1);
-    own.close().await;
+    own.pool.close().await;
 
     let without_key = open_error(sqlx::sqlite::SqliteConnectOptions::new().filename(&path)).await;
     assert!(without_key.contains("file is not a database"), "{without_key}");
@@ -85,8 +85,8 @@ async fn a_workspace_file_does_not_open_without_its_key_or_with_another_workspac
 async fn open_error(options: sqlx::sqlite::SqliteConnectOptions) -> String {
     match db::sqlite_pool(options, 1).await {
         Err(error) => error.to_string(),
-        Ok(pool) => sqlx::query_scalar::<_, i64>("select count(*) from tickets")
-            .fetch_one(&pool)
+        Ok(db) => sqlx::query_scalar::<_, i64>("select count(*) from tickets")
+            .fetch_one(&db.pool)
             .await
             .unwrap_err()
             .to_string(),
