@@ -1,6 +1,7 @@
 //! Ticket benchmark: prints numbers, asserts nothing.
 //!
-//! `cargo bench -p server --bench tickets -- [--tickets N] [--backend sqlite|postgres] [--requests N]`
+//! `cargo bench -p server --bench tickets -- [--tickets N] [--backend sqlite|postgres] [--requests N]
+//! [--seconds N] [--data-dir DIR] [--only latency,throughput,create]`
 //! (`make bench-tickets TICKETS=… BACKEND=…`). Starts the real server in this process on a fresh data
 //! directory, signs an owner up over HTTP, seeds the workspace with `ferrodesk seed`'s generator, then
 //! measures over HTTP with keep-alive connections, as a browser would:
@@ -21,11 +22,28 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// The server's allocator (see `src/main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     tickets: u64,
     postgres: bool,
     requests: usize,
     seconds: u64,
+    /// SQLite only: a data directory kept between runs. The first run seeds it; later runs measure the
+    /// same workspace again (with the tickets earlier runs created) without seeding.
+    data_dir: Option<std::path::PathBuf>,
+    /// Only these parts (`latency`, `throughput`, `create`), for profiling one of them.
+    only: Option<String>,
+}
+
+impl Args {
+    fn runs(&self, part: &str) -> bool {
+        self.only
+            .as_deref()
+            .is_none_or(|only| only.split(',').any(|p| p == part))
+    }
 }
 
 fn args() -> Args {
@@ -34,6 +52,8 @@ fn args() -> Args {
         postgres: false,
         requests: 300,
         seconds: 10,
+        data_dir: None,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -42,6 +62,8 @@ fn args() -> Args {
             "--backend" => args.postgres = it.next().as_deref() == Some("postgres"),
             "--requests" => args.requests = it.next().and_then(|v| v.parse().ok()).expect("--requests N"),
             "--seconds" => args.seconds = it.next().and_then(|v| v.parse().ok()).expect("--seconds N"),
+            "--only" => args.only = it.next(),
+            "--data-dir" => args.data_dir = Some(it.next().expect("--data-dir DIR").into()),
             _ => {}
         }
     }
@@ -170,12 +192,16 @@ async fn main() {
         seed_child(args.tickets).await;
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
+    let temp = tempfile::tempdir().unwrap();
+    let kept = args.data_dir.clone().filter(|_| !args.postgres);
+    let root = kept.clone().unwrap_or_else(|| temp.path().to_owned());
+    let cookie_file = root.join("bench-cookie");
+    let reused = std::fs::read_to_string(&cookie_file).ok();
+    let site = root.join("site");
     write_site(&site);
     let mut settings = Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
+        data_dir: root.join("data"),
         site_root: site,
         auth_requests_per_minute: 1000,
         ..Settings::default()
@@ -214,170 +240,160 @@ async fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let signed_up = http
-        .post(format!("{base}/api/signup"))
-        .header("origin", &base)
-        .header("sec-fetch-site", "same-origin")
-        .form(&[
-            ("name", "Bench Owner"),
-            ("email", "owner@bench.example"),
-            ("organization", "Bench"),
-            ("slug", "bench"),
-            ("password", "violet tractor umbrella 93"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        signed_up.status().is_success(),
-        "sign-up: {}",
-        signed_up.text().await.unwrap()
-    );
-    let cookie = signed_up
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("ferrodesk="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned();
+    let cookie = match reused {
+        Some(cookie) => {
+            println!("reusing the workspace seeded in {}", root.display());
+            let still_valid = http
+                .get(format!("{base}/w/bench/tickets"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .is_success();
+            if still_valid {
+                cookie
+            } else {
+                let cookie = sign_in(&http, &base).await;
+                std::fs::write(&cookie_file, &cookie).unwrap();
+                cookie
+            }
+        }
+        None => {
+            let cookie = sign_up(&http, &base).await;
+            seed(&storage, args.tickets);
+            if kept.is_some() {
+                std::fs::write(&cookie_file, &cookie).unwrap();
+            }
+            cookie
+        }
+    };
     let client = Arc::new(Client { http, base, cookie });
 
-    // Seed beside the server, as `ferrodesk seed` would, in a process of its own.
-    use secrecy::ExposeSecret;
-    let expose = |v: Option<&secrecy::SecretString>| v.map(|v| v.expose_secret().to_owned()).unwrap_or_default();
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--tickets", &args.tickets.to_string()])
-        .env("FD_BENCH_SEED", "1")
-        .env("FD_BENCH_DATA_DIR", &storage.data_dir)
-        .env("FD_BENCH_DATABASE_URL", expose(storage.database_url.as_ref()))
-        .env("FD_BENCH_TENANT", expose(storage.tenant_servers.first()))
-        .env("FD_BENCH_PREFIX", &storage.name_prefix)
-        .status()
-        .unwrap();
-    assert!(status.success(), "seeding failed");
+    if args.runs("latency") {
+        let n = args.requests;
+        // Warm the workspace's pool and caches once.
+        client.get("/w/bench/tickets?status=unsolved").await;
 
-    let n = args.requests;
-    // Warm the workspace's pool and caches once.
-    client.get("/w/bench/tickets?status=unsolved").await;
-
-    let mut samples = Vec::new();
-    for _ in 0..n {
-        samples.push(client.get("/w/bench/tickets?status=unsolved").await);
-    }
-    percentiles("list page, All open (50 rows, full HTML)", samples);
-    let mut samples = Vec::new();
-    for _ in 0..n {
-        samples.push(client.get("/w/bench/tickets?status=unsolved&assignee=me").await);
-    }
-    percentiles("list page, My open (full HTML)", samples);
-    let mut samples = Vec::new();
-    for i in 0..n {
-        let priority = ["urgent", "high", "low"][i % 3];
-        samples.push(
-            client
-                .get(&format!(
-                    "/w/bench/tickets?status=solved&priority={priority}&sort=oldest"
-                ))
-                .await,
-        );
-    }
-    percentiles("list page, solved by priority, oldest first", samples);
-    let mut samples = Vec::new();
-    for _ in 0..n {
-        samples.push(client.call("w/tickets/counts", &[("slug", "bench")]).await);
-    }
-    percentiles("view counts (server function)", samples);
-    let mut samples = Vec::new();
-    let mut seed = 0x9e37_79b9_u64;
-    for _ in 0..n {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let number = seed % args.tickets + 1;
-        samples.push(client.get(&format!("/w/bench/tickets/{number}")).await);
-    }
-    percentiles("ticket page (full HTML, random ticket)", samples);
-    for (label, word) in [
-        ("search, rare word (full HTML)", domain::workspace::seed::RARE_WORD),
-        ("search, common word (full HTML)", domain::workspace::seed::COMMON_WORD),
-        ("search, two common words (full HTML)", "dashboard please"),
-    ] {
         let mut samples = Vec::new();
-        for _ in 0..n.min(200) {
+        for _ in 0..n {
+            samples.push(client.get("/w/bench/tickets?status=unsolved").await);
+        }
+        percentiles("list page, All open (50 rows, full HTML)", samples);
+        let mut samples = Vec::new();
+        for _ in 0..n {
+            samples.push(client.get("/w/bench/tickets?status=unsolved&assignee=me").await);
+        }
+        percentiles("list page, My open (full HTML)", samples);
+        let mut samples = Vec::new();
+        for i in 0..n {
+            let priority = ["urgent", "high", "low"][i % 3];
             samples.push(
                 client
-                    .get(&format!("/w/bench/tickets?q={}", word.replace(' ', "+")))
+                    .get(&format!(
+                        "/w/bench/tickets?status=solved&priority={priority}&sort=oldest"
+                    ))
                     .await,
             );
         }
-        percentiles(label, samples);
-    }
-
-    // Throughput with 8 connections.
-    let done = Arc::new(AtomicU64::new(0));
-    let until = Instant::now() + Duration::from_secs(args.seconds);
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let client = client.clone();
-        let done = done.clone();
-        tasks.push(tokio::spawn(async move {
-            while Instant::now() < until {
-                client.get("/w/bench/tickets?status=unsolved").await;
-                done.fetch_add(1, Ordering::Relaxed);
+        percentiles("list page, solved by priority, oldest first", samples);
+        let mut samples = Vec::new();
+        for _ in 0..n {
+            samples.push(client.call("w/tickets/counts", &[("slug", "bench")]).await);
+        }
+        percentiles("view counts (server function)", samples);
+        let mut samples = Vec::new();
+        let mut seed = 0x9e37_79b9_u64;
+        for _ in 0..n {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let number = seed % args.tickets + 1;
+            samples.push(client.get(&format!("/w/bench/tickets/{number}")).await);
+        }
+        percentiles("ticket page (full HTML, random ticket)", samples);
+        for (label, word) in [
+            ("search, rare word (full HTML)", domain::workspace::seed::RARE_WORD),
+            ("search, common word (full HTML)", domain::workspace::seed::COMMON_WORD),
+            ("search, two common words (full HTML)", "dashboard please"),
+        ] {
+            let mut samples = Vec::new();
+            for _ in 0..n.min(200) {
+                samples.push(
+                    client
+                        .get(&format!("/w/bench/tickets?q={}", word.replace(' ', "+")))
+                        .await,
+                );
             }
-        }));
+            percentiles(label, samples);
+        }
     }
-    for task in tasks {
-        task.await.unwrap();
-    }
-    println!(
-        "list pages per second, 8 connections: {:.0}",
-        done.load(Ordering::Relaxed) as f64 / args.seconds as f64
-    );
-
-    // Durable creation with 8 connections.
-    let total = 2000u64;
-    let next = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let client = client.clone();
-        let next = next.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
+    if args.runs("throughput") {
+        // Throughput with 8 connections.
+        let done = Arc::new(AtomicU64::new(0));
+        let until = Instant::now() + Duration::from_secs(args.seconds);
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let client = client.clone();
+            let done = done.clone();
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < until {
+                    client.get("/w/bench/tickets?status=unsolved").await;
+                    done.fetch_add(1, Ordering::Relaxed);
                 }
-                let email = format!("bench{}@customer.example", i % 400);
-                let subject = format!("Benchmark ticket {i}");
-                client
-                    .call(
-                        "w/tickets/create",
-                        &[
-                            ("slug", "bench"),
-                            ("requester_email", &email),
-                            ("subject", &subject),
-                            (
-                                "body",
-                                "The dashboard does not load since this morning. Could you please take a look?",
-                            ),
-                        ],
-                    )
-                    .await;
-            }
-        }));
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        println!(
+            "list pages per second, 8 connections: {:.0}",
+            done.load(Ordering::Relaxed) as f64 / args.seconds as f64
+        );
     }
-    for task in tasks {
-        task.await.unwrap();
+    if args.runs("create") {
+        // Durable creation with 8 connections.
+        let total = 2000u64;
+        let next = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let client = client.clone();
+            let next = next.clone();
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let email = format!("bench{}@customer.example", i % 400);
+                    let subject = format!("Benchmark ticket {i}");
+                    client
+                        .call(
+                            "w/tickets/create",
+                            &[
+                                ("slug", "bench"),
+                                ("requester_email", &email),
+                                ("subject", &subject),
+                                (
+                                    "body",
+                                    "The dashboard does not load since this morning. Could you please take a look?",
+                                ),
+                            ],
+                        )
+                        .await;
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "durable ticket creations per second, 8 connections: {:.0} ({total} in {secs:.1} s)",
+            total as f64 / secs
+        );
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "durable ticket creations per second, 8 connections: {:.0} ({total} in {secs:.1} s)",
-        total as f64 / secs
-    );
     println!(
         "memory of the server process (with the benchmark's HTTP client in it): RSS {} MB now, peak {} MB",
         rss_kb("VmRSS:") / 1024,
@@ -398,10 +414,76 @@ async fn main() {
             );
         }
     }
-    let disk = dir_size(&dir.path().join("data"));
+    let disk = dir_size(&root.join("data"));
     if !args.postgres {
         println!("data directory: {} MB", disk / (1024 * 1024));
     }
+}
+
+const OWNER_EMAIL: &str = "owner@bench.example";
+const OWNER_PASSWORD: &str = "violet tractor umbrella 93";
+
+async fn sign_up(http: &reqwest::Client, base: &str) -> String {
+    let form = [
+        ("name", "Bench Owner"),
+        ("email", OWNER_EMAIL),
+        ("organization", "Bench"),
+        ("slug", "bench"),
+        ("password", OWNER_PASSWORD),
+    ];
+    session_cookie(http, base, "signup", &form).await
+}
+
+/// A new sign-in for the owner, when a kept workspace's saved session has ended.
+async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+    session_cookie(
+        http,
+        base,
+        "signin",
+        &[("email", OWNER_EMAIL), ("password", OWNER_PASSWORD)],
+    )
+    .await
+}
+
+async fn session_cookie(http: &reqwest::Client, base: &str, function: &str, form: &[(&str, &str)]) -> String {
+    let signed_up = http
+        .post(format!("{base}/api/{function}"))
+        .header("origin", base)
+        .header("sec-fetch-site", "same-origin")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        signed_up.status().is_success() || signed_up.status().is_redirection(),
+        "{function}: {}",
+        signed_up.text().await.unwrap()
+    );
+    signed_up
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("ferrodesk="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// Seeds beside the server, as `ferrodesk seed` would, in a process of its own.
+fn seed(storage: &domain::StorageConfig, tickets: u64) {
+    use secrecy::ExposeSecret;
+    let expose = |v: Option<&secrecy::SecretString>| v.map(|v| v.expose_secret().to_owned()).unwrap_or_default();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--tickets", &tickets.to_string()])
+        .env("FD_BENCH_SEED", "1")
+        .env("FD_BENCH_DATA_DIR", &storage.data_dir)
+        .env("FD_BENCH_DATABASE_URL", expose(storage.database_url.as_ref()))
+        .env("FD_BENCH_TENANT", expose(storage.tenant_servers.first()))
+        .env("FD_BENCH_PREFIX", &storage.name_prefix)
+        .status()
+        .unwrap();
+    assert!(status.success(), "seeding failed");
 }
 
 fn dir_size(path: &Path) -> u64 {

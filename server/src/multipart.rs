@@ -4,12 +4,135 @@
 
 use app::error::AppError;
 use axum::{
-    extract::{Multipart, multipart::MultipartError},
+    body::{Body, Bytes},
+    extract::{DefaultBodyLimit, Multipart, Request, State, multipart::MultipartError},
+    handler::Handler,
     http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
     response::{IntoResponse, Response},
+    routing::MethodRouter,
 };
 use domain::workspace::attachments::{self, Upload};
-use std::collections::HashMap;
+use http_body::{Frame, SizeHint};
+use std::{
+    collections::HashMap,
+    pin::Pin,
+    task::{Context, Poll, ready},
+};
+
+/// How much of a refused upload is read and thrown away, at most, before the refusal is sent.
+const DRAIN_MAX: u64 = 16 * 1024 * 1024;
+
+/// A POST route whose form may be at most `limit` bytes long (see [`Capped`]).
+pub fn upload<H, T, S>(handler: H, limit: u64) -> MethodRouter<S>
+where
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    axum::routing::post(handler)
+        .layer::<_, std::convert::Infallible>(middleware::from_fn_with_state(limit, capped))
+        .layer(DefaultBodyLimit::disable())
+}
+
+async fn capped(State(limit): State<u64>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    next.run(request.map(|body| Body::new(Capped::new(body, limit, declared))))
+        .await
+}
+
+/// A request body that ends in [`BodyTooLarge`] once it passes `limit` bytes, but only after reading what
+/// the sender still sends (up to [`DRAIN_MAX`] more, thrown away): a browser that is still writing when the
+/// answer comes would see its connection reset, not the 413 and its explanation. A body declared larger
+/// than that is refused at once.
+pub struct Capped {
+    inner: Body,
+    limit: u64,
+    seen: u64,
+    done: bool,
+}
+
+impl Capped {
+    pub fn new(inner: Body, limit: u64, declared: Option<u64>) -> Self {
+        let hopeless = declared.is_some_and(|n| n > limit.saturating_add(DRAIN_MAX));
+        Capped {
+            inner,
+            limit,
+            seen: if hopeless { u64::MAX } else { 0 },
+            done: false,
+        }
+    }
+
+    fn refuse(&mut self) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        self.done = true;
+        Poll::Ready(Some(Err(axum::Error::new(BodyTooLarge))))
+    }
+}
+
+impl http_body::Body for Capped {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        loop {
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if this.seen > this.limit.saturating_add(DRAIN_MAX) {
+                return this.refuse();
+            }
+            match ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        this.seen = this.seen.saturating_add(data.len() as u64);
+                    }
+                    if this.seen <= this.limit {
+                        return Poll::Ready(Some(Ok(frame)));
+                    }
+                    // Over the limit: keep reading until the sender is done, and keep nothing.
+                }
+                Some(Err(error)) if this.seen <= this.limit => return Poll::Ready(Some(Err(error))),
+                None if this.seen <= this.limit => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+                Some(Err(_)) | None => return this.refuse(),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+/// What a [`Capped`] body ends in when it was too long.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body is larger than allowed")]
+pub struct BodyTooLarge;
+
+impl BodyTooLarge {
+    /// Whether `error` or any error behind it is a [`BodyTooLarge`] (the parsers wrap it more than once).
+    pub fn caused(error: &(dyn std::error::Error + 'static)) -> bool {
+        let mut cause = Some(error);
+        while let Some(current) = cause {
+            if current.is::<BodyTooLarge>() {
+                return true;
+            }
+            cause = current.source();
+        }
+        false
+    }
+}
 
 /// A posted form: its text fields, and its files by field name (empty file inputs left out).
 #[derive(Default)]
@@ -68,7 +191,7 @@ pub async fn read(mut multipart: Multipart, file_fields: &[&str]) -> Result<Post
 }
 
 fn multipart_error(error: MultipartError) -> AppError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE || BodyTooLarge::caused(&error) {
         AppError::TooLarge("These files are larger than a message may carry.".into())
     } else {
         AppError::Request(format!("The form could not be read: {}", error.body_text()))
@@ -153,5 +276,55 @@ pub async fn agent(
         ))
         .into_response()),
         Err(error) => Err(json_error(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    /// A body of `chunks` chunks of 1 KB that counts how many were taken from it.
+    fn counted(chunks: usize) -> (Body, Arc<AtomicUsize>) {
+        let taken = Arc::new(AtomicUsize::new(0));
+        let counter = taken.clone();
+        let stream = futures::stream::iter((0..chunks).map(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 1024]))
+        }));
+        (Body::from_stream(stream), taken)
+    }
+
+    fn refused(result: Result<Bytes, axum::Error>) -> bool {
+        BodyTooLarge::caused(&result.expect_err("the body is over the limit"))
+    }
+
+    #[tokio::test]
+    async fn a_body_within_the_limit_passes_whole() {
+        let (body, _) = counted(8);
+        let bytes = axum::body::to_bytes(Body::new(Capped::new(body, 8 * 1024, Some(8 * 1024))), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(bytes.len(), 8 * 1024);
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_read_to_its_end_before_it_is_refused() {
+        let (body, taken) = counted(100);
+        let result = axum::body::to_bytes(Body::new(Capped::new(body, 10 * 1024, None)), usize::MAX).await;
+        assert!(refused(result));
+        assert_eq!(taken.load(Ordering::SeqCst), 100, "the sender was heard out");
+    }
+
+    #[tokio::test]
+    async fn a_body_beyond_what_is_drained_is_refused_without_reading_it() {
+        let (body, taken) = counted(100);
+        let declared = 1024 + DRAIN_MAX + 1;
+        let result = axum::body::to_bytes(Body::new(Capped::new(body, 1024, Some(declared))), usize::MAX).await;
+        assert!(refused(result));
+        assert_eq!(taken.load(Ordering::SeqCst), 0);
     }
 }

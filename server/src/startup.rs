@@ -2,7 +2,7 @@
 
 use crate::{
     assets::{AssetManifest, OUTPUT_NAME},
-    health, middleware, portal_routes,
+    health, middleware, multipart, portal_routes,
     settings::Settings,
     ticket_files,
 };
@@ -236,8 +236,8 @@ fn router(state: AppState) -> Router {
     let pkg_dir = state.settings.site_root.join("pkg");
     let request_id = HeaderName::from_static("x-request-id");
     // A message's files plus room for its text and the form's framing.
-    let upload_limit = state.services.attachment_limits.per_message + 2 * 1024 * 1024;
-    let screenshot_limit = domain::workspace::feedback::SCREENSHOT_MAX + 1024 * 1024;
+    let upload_limit = state.services.attachment_limits.per_message as u64 + 2 * 1024 * 1024;
+    let screenshot_limit = domain::workspace::feedback::SCREENSHOT_MAX as u64 + 1024 * 1024;
 
     let pkg = Router::new()
         .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
@@ -252,27 +252,25 @@ fn router(state: AppState) -> Router {
         .route("/sw.js", get(service_worker))
         .route(
             "/w/{slug}/tickets/{number}/reply",
-            axum::routing::post(ticket_files::reply).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+            multipart::upload(ticket_files::reply, upload_limit),
         )
         .route("/w/{slug}/tickets/{number}/files/{id}", get(ticket_files::download))
         .route(
             "/p/{slug}/tickets",
-            axum::routing::post(portal_routes::new_ticket).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+            multipart::upload(portal_routes::new_ticket, upload_limit),
         )
         .route(
             "/p/{slug}/tickets/{number}/reply",
-            axum::routing::post(portal_routes::reply).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+            multipart::upload(portal_routes::reply, upload_limit),
         )
         .route("/p/{slug}/tickets/{number}/files/{id}", get(portal_routes::download))
         .route(
             "/p/{slug}/feedback",
-            axum::routing::post(portal_routes::portal_feedback)
-                .layer(axum::extract::DefaultBodyLimit::max(screenshot_limit)),
+            multipart::upload(portal_routes::portal_feedback, screenshot_limit),
         )
         .route(
             "/w/{slug}/feedback",
-            axum::routing::post(portal_routes::staff_feedback)
-                .layer(axum::extract::DefaultBodyLimit::max(screenshot_limit)),
+            multipart::upload(portal_routes::staff_feedback, screenshot_limit),
         )
         .route("/w/{slug}/feedback/{id}/screenshot", get(portal_routes::screenshot))
         .route("/p/{slug}/brand.css", get(portal_routes::brand_css))

@@ -341,9 +341,11 @@ impl Email {
     /// The 6-digit code in the message.
     pub fn code(&self) -> String {
         let bytes = self.subject.clone() + " " + &self.text;
+        // A word of exactly six digits: cut at every non-digit, a run inside a header's random id or a
+        // multipart boundary (`a123456b`) would pass for one.
         bytes
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|run| run.len() == 6)
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .find(|word| word.len() == 6 && word.chars().all(|c| c.is_ascii_digit()))
             .unwrap_or_else(|| panic!("no code in {}", self.text))
             .to_owned()
     }
