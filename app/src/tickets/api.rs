@@ -392,7 +392,7 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
     use domain::auth::accounts::Role;
     use domain::workspace::{
         search,
-        tickets::{self, Status},
+        tickets::Status,
         views::{self, AssigneeFilter, Cursor, Filter, Sort},
     };
     let (current, membership) = require_member(&slug, Role::Agent).await?;
@@ -452,11 +452,8 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
             )
         }
     };
-    let counts = views::counts(&ws, me, now()).await.map_err(from_domain)?;
+    let panel = views::panel(&ws, me, now()).await.map_err(from_domain)?;
     let agents = support::agents(&services, &membership).await?;
-    let categories = tickets::categories(&ws).await.map_err(from_domain)?;
-    let tags = tickets::all_tags(&ws).await.map_err(from_domain)?;
-    let saved = views::saved_views(&ws, me).await.map_err(from_domain)?;
     if rows.is_empty() && query.after.is_some() && !searching {
         return fail(AppError::NotFound);
     }
@@ -464,14 +461,15 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
         slug: membership.slug.clone(),
         workspace: membership.name.clone(),
         is_admin: membership.role != Role::Agent,
-        counts: support::counts(counts),
+        counts: support::counts(panel.counts),
         rows,
         next,
         searching,
         agents: support::agent_choices(agents),
-        categories: support::category_choices(categories),
-        tags,
-        saved: saved
+        categories: support::category_choices(panel.categories),
+        tags: panel.tags,
+        saved: panel
+            .saved
             .into_iter()
             .map(|v| SavedViewItem {
                 id: v.id,

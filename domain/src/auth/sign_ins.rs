@@ -7,7 +7,7 @@
 //! request, wherever its cookie is. The row also feeds the account page's list of sessions (device, address,
 //! last seen), so it is refreshed at most once a minute rather than written on every request.
 
-use super::accounts::{self, Account};
+use super::accounts::Account;
 use crate::{Landlord, Result, landlord::SessionStore, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -172,29 +172,66 @@ pub async fn attach_session(landlord: &Landlord, id: &str, session_id: &str) -> 
 }
 
 /// The account a sign-in belongs to, if the sign-in is still good at `now`; an expired one is deleted.
+/// Every signed-in request runs this, so the sign-in and its account come in one query.
 pub async fn check(
     landlord: &Landlord,
     id: &str,
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<(Account, SignIn)>> {
-    let sql = format!("select {COLUMNS} from sign_ins where id = $1");
-    let found: Option<SignIn> =
-        on_db!(landlord.db(), pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
-    let Some(sign_in) = found else {
+    let found: Option<CheckedRow> = on_db!(landlord.db(), pool => sqlx::query_as(
+        "select s.id, s.account_id, s.created_at, s.last_seen_at, s.ip, s.user_agent,
+                a.email, a.name, a.email_verified_at, a.disabled_at, a.created_at as account_created_at
+         from sign_ins s left join accounts a on a.id = s.account_id where s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    let Some(row) = found else {
         return Ok(None);
     };
+    let sign_in = SignIn {
+        id: row.id,
+        account_id: row.account_id,
+        created_at: row.created_at,
+        last_seen_at: row.last_seen_at,
+        ip: row.ip,
+        user_agent: row.user_agent,
+    };
+    let account = match (row.email, row.name, row.account_created_at) {
+        (Some(email), Some(name), Some(created_at)) if row.disabled_at.is_none() => Some(Account {
+            id: sign_in.account_id,
+            email,
+            name,
+            email_verified_at: row.email_verified_at,
+            disabled_at: None,
+            created_at,
+        }),
+        _ => None,
+    };
     let expired = policy.ended(sign_in.created_at, sign_in.last_seen_at, now);
-    let account = match accounts::by_id(landlord, sign_in.account_id).await {
-        Ok(account) if account.disabled_at.is_none() && !expired => account,
-        Ok(_) | Err(crate::Error::NotFound) => {
-            end(landlord, id).await?;
-            return Ok(None);
-        }
-        Err(other) => return Err(other),
+    let Some(account) = account.filter(|_| !expired) else {
+        end(landlord, id).await?;
+        return Ok(None);
     };
     Rows::Staff.touch(landlord, id, sign_in.last_seen_at, now).await?;
     Ok(Some((account, sign_in)))
+}
+
+/// A sign-in with its account's columns (absent if the account is gone).
+#[derive(sqlx::FromRow)]
+struct CheckedRow {
+    id: String,
+    account_id: i64,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    email: Option<String>,
+    name: Option<String>,
+    email_verified_at: Option<DateTime<Utc>>,
+    disabled_at: Option<DateTime<Utc>>,
+    account_created_at: Option<DateTime<Utc>>,
 }
 
 /// The account's live sign-ins, most recently used first.

@@ -1133,12 +1133,12 @@ pub async fn delete_category(ws: &WorkspaceDb, actor: &Actor, id: i64, now: Date
 }
 
 /// Every tag in use, alphabetically (for the filter's choices).
+/// How many tags the list's tag filter offers (the first by name).
+pub const TAG_CHOICES: usize = 500;
+
 pub async fn all_tags(ws: &WorkspaceDb) -> Result<Vec<String>> {
-    Ok(
-        on_db!(ws.db(), pool => sqlx::query_scalar("select name from tags order by name limit 500")
-        .fetch_all(pool)
-        .await)?,
-    )
+    let sql = format!("select name from tags order by name limit {TAG_CHOICES}");
+    Ok(on_db!(ws.db(), pool => sqlx::query_scalar(&sql).fetch_all(pool).await)?)
 }
 
 #[cfg(test)]

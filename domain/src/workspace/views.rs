@@ -219,34 +219,104 @@ pub struct Counts {
 /// How far back "recently solved" looks.
 pub const RECENTLY: Duration = Duration::days(7);
 
-pub async fn counts(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Counts> {
-    let rows: Vec<(String, i64, i64)> = on_db!(ws.db(), pool => sqlx::query_as(
-        // PostgreSQL keeps a count in several shards (one per connection that changed it); SQLite in one.
-        "select status, assignee, n from (select status, assignee, cast(sum(n) as bigint) as n from ticket_counts
-                                          group by status, assignee) c where n > 0",
-    )
-    .fetch_all(pool)
-    .await)?;
-    let mut counts = Counts::default();
-    for (status, assignee, n) in rows {
-        let unsolved = Status::parse(&status).is_some_and(|s| !s.is_solved());
-        if unsolved {
-            counts.all_open += n;
-            if assignee == 0 {
-                counts.unassigned += n;
-            }
-            if assignee == me {
-                counts.my_open += n;
-            }
+/// The rows the counts come from, as `(kind, id, name, extra, n, pos)`: per (status, assignee) with
+/// tickets, kind `n` (PostgreSQL keeps a count in several shards, one per connection that changed it;
+/// SQLite in one), and kind `r` for the recently solved. `$1` is the start of "recently".
+const COUNT_ROWS: &str = "select 'n' as kind, assignee as id, status as name, cast(null as text) as extra, n,
+                                 cast(0 as bigint) as pos
+                          from (select status, assignee, cast(sum(n) as bigint) as n from ticket_counts
+                                group by status, assignee) c where n > 0
+                          union all
+                          select 'r', 0, '', null, count(*), 0 from tickets where solved_at >= $1";
+
+/// One row of a combined query: which part it belongs to (`kind`) and up to four values.
+#[derive(sqlx::FromRow)]
+struct PanelRow {
+    kind: String,
+    id: i64,
+    name: String,
+    extra: Option<String>,
+    n: i64,
+}
+
+/// Adds a count row to the built-in views' counts for the agent `me`.
+fn tally(counts: &mut Counts, row: &PanelRow, me: i64) {
+    if row.kind == "r" {
+        counts.recently_solved = row.n;
+        return;
+    }
+    if Status::parse(&row.name).is_some_and(|s| !s.is_solved()) {
+        counts.all_open += row.n;
+        if row.id == 0 {
+            counts.unassigned += row.n;
+        }
+        if row.id == me {
+            counts.my_open += row.n;
         }
     }
-    counts.recently_solved = on_db!(ws.db(), pool => sqlx::query_scalar(
-        "select count(*) from tickets where solved_at >= $1",
-    )
-    .bind(now - RECENTLY)
-    .fetch_one(pool)
-    .await)?;
+}
+
+pub async fn counts(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Counts> {
+    let rows: Vec<PanelRow> =
+        on_db!(ws.db(), pool => sqlx::query_as(COUNT_ROWS).bind(now - RECENTLY).fetch_all(pool).await)?;
+    let mut counts = Counts::default();
+    for row in &rows {
+        tally(&mut counts, row, me);
+    }
     Ok(counts)
+}
+
+/// What the ticket list shows beside the tickets: the built-in views' counts, the categories and tags to
+/// filter by, and the agent's saved views.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Panel {
+    pub counts: Counts,
+    pub categories: Vec<super::tickets::Category>,
+    /// The first [`super::tickets::TAG_CHOICES`] tags by name.
+    pub tags: Vec<String>,
+    pub saved: Vec<SavedView>,
+}
+
+/// [`counts`], [`super::tickets::categories`], [`super::tickets::all_tags`] and [`saved_views`] in one
+/// query: the list page is the busiest page there is, and each query costs a round trip (on SQLite a hop
+/// to the connection's thread and back) that is dearer than these small reads themselves.
+pub async fn panel(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Panel> {
+    let sql = format!(
+        "select kind, id, name, extra, n, pos from (
+           {COUNT_ROWS}
+           union all
+           select 'c', id, name, null, 0, row_number() over (order by name, id) from categories
+           union all
+           select 't', 0, name, null, 0, row_number() over (order by name)
+           from (select name from tags order by name limit {}) t
+           union all
+           select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
+           where account_id = $2
+         ) panel order by kind, pos",
+        super::tickets::TAG_CHOICES
+    );
+    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => sqlx::query_as(&sql)
+        .bind(now - RECENTLY)
+        .bind(me)
+        .fetch_all(pool)
+        .await)?;
+    let mut panel = Panel::default();
+    for row in rows {
+        match row.kind.as_str() {
+            "c" => panel.categories.push(super::tickets::Category {
+                id: row.id,
+                name: row.name,
+            }),
+            "t" => panel.tags.push(row.name),
+            "s" => panel.saved.push(SavedView {
+                id: row.id,
+                name: row.name,
+                query: row.extra.unwrap_or_default(),
+            }),
+            _ => tally(&mut panel.counts, &row, me),
+        }
+    }
+    Ok(panel)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]

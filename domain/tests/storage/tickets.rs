@@ -469,6 +469,31 @@ async fn the_list_filters_sorts_pages_and_counts(env: TestEnv) {
     assert_eq!(views::saved_views(&ws, 1).await.unwrap(), vec![view.clone()]);
     assert!(views::saved_views(&ws, 2).await.unwrap().is_empty());
 
+    // The list page's side panel is what the separate reads give, in one query.
+    tickets::create_category(&ws, &me, "Accounts", start).await.unwrap();
+    views::save_view(&ws, 1, "Mine", "assignee=me", Utc::now())
+        .await
+        .unwrap();
+    views::save_view(&ws, 2, "Theirs", "assignee=2", Utc::now())
+        .await
+        .unwrap();
+    let now = Utc::now();
+    for agent in [1, 2, 3] {
+        let panel = views::panel(&ws, agent, now).await.unwrap();
+        assert_eq!(panel.counts, views::counts(&ws, agent, now).await.unwrap());
+        assert_eq!(panel.categories, tickets::categories(&ws).await.unwrap());
+        assert_eq!(panel.tags, tickets::all_tags(&ws).await.unwrap());
+        assert_eq!(panel.saved, views::saved_views(&ws, agent).await.unwrap());
+    }
+    let panel = views::panel(&ws, 1, now).await.unwrap();
+    assert_eq!(panel.counts.my_open, 3);
+    let names = |v: &[views::SavedView]| v.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&panel.saved), ["Mine", "Urgent"]);
+    assert_eq!(
+        panel.categories.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["Accounts", "Billing"]
+    );
+    assert_eq!(panel.tags, ["bulk", "even"]);
     assert!(matches!(
         views::delete_view(&ws, 2, view.id).await,
         Err(Error::NotFound)
