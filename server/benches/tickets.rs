@@ -87,6 +87,50 @@ fn percentiles(label: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// CPU time this process has used (all threads, user and kernel), and its threads' context switches.
+/// Divided by the work done, these tell two runs apart on a machine whose speed varies from minute to
+/// minute, where pages per second alone does not.
+fn cpu_and_switches() -> (Duration, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which ends with the last ')'): utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+    let switches = std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .map(|task| {
+                    std::fs::read_to_string(task.path().join("status"))
+                        .unwrap_or_default()
+                        .lines()
+                        .filter(|l| l.contains("ctxt_switches:"))
+                        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                        .sum::<u64>()
+                })
+                .sum()
+        })
+        .unwrap_or(0);
+    // The kernel counts in clock ticks of 1/100 s on Linux (USER_HZ).
+    (Duration::from_millis(ticks * 10), switches)
+}
+
+/// Prints what one unit of work cost in CPU time and context switches since `before`.
+fn cost_per(unit: &str, count: u64, before: (Duration, u64)) {
+    let (cpu, switches) = cpu_and_switches();
+    let count = count.max(1);
+    println!(
+        "  per {unit}: {:.2} ms CPU (server and client together), {:.1} context switches",
+        (cpu - before.0).as_secs_f64() * 1000.0 / count as f64,
+        (switches - before.1) as f64 / count as f64
+    );
+}
+
 fn rss_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
@@ -331,6 +375,7 @@ async fn main() {
     if args.runs("throughput") {
         // Throughput with 8 connections.
         let done = Arc::new(AtomicU64::new(0));
+        let before = cpu_and_switches();
         let until = Instant::now() + Duration::from_secs(args.seconds);
         let mut tasks = Vec::new();
         for _ in 0..8 {
@@ -350,11 +395,13 @@ async fn main() {
             "list pages per second, 8 connections: {:.0}",
             done.load(Ordering::Relaxed) as f64 / args.seconds as f64
         );
+        cost_per("page", done.load(Ordering::Relaxed), before);
     }
     if args.runs("create") {
         // Durable creation with 8 connections.
         let total = 2000u64;
         let next = Arc::new(AtomicU64::new(0));
+        let before = cpu_and_switches();
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..8 {
@@ -393,6 +440,7 @@ async fn main() {
             "durable ticket creations per second, 8 connections: {:.0} ({total} in {secs:.1} s)",
             total as f64 / secs
         );
+        cost_per("creation", total, before);
     }
     println!(
         "memory of the server process (with the benchmark's HTTP client in it): RSS {} MB now, peak {} MB",
