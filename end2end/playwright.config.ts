@@ -14,7 +14,9 @@ const dataDir = process.env.E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // The longest journeys take ~20 s on an idle machine; a busy CI machine has been seen to need half again.
+  // A page that never loads still fails on its own, by the navigation timeout below.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   // One server, two cores: tests run one after another.
   workers: 1,
@@ -28,6 +30,7 @@ export default defineConfig({
     headless: true,
     launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs },
     trace: 'retain-on-failure',
+    navigationTimeout: 15_000,
   },
   webServer: {
     command: serverBinary(),
