@@ -14,7 +14,7 @@ const dataDir = process.env.E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: './tests',
-  // The longest journeys take ~20 s on an idle machine; a busy CI machine has been seen to need half again.
+  // The longest journey takes ~12 s here; a CI run on a slower machine took 2.7 times as long for the suite.
   // A page that never loads still fails on its own, by the navigation timeout below.
   timeout: 60_000,
   expect: { timeout: 10_000 },
