@@ -9,6 +9,7 @@ use super::tickets::{COLUMNS, Status, Ticket};
 use crate::{Error, Result, WorkspaceDb, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use std::sync::LazyLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssigneeFilter {
@@ -281,21 +282,24 @@ pub struct Panel {
 /// query: the list page is the busiest page there is, and each query costs a round trip (on SQLite a hop
 /// to the connection's thread and back) that is dearer than these small reads themselves.
 pub async fn panel(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Panel> {
-    let sql = format!(
-        "select kind, id, name, extra, n, pos from (
-           {COUNT_ROWS}
-           union all
-           select 'c', id, name, null, 0, row_number() over (order by name, id) from categories
-           union all
-           select 't', 0, name, null, 0, row_number() over (order by name)
-           from (select name from tags order by name limit {}) t
-           union all
-           select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
-           where account_id = $2
-         ) panel order by kind, pos",
-        super::tickets::TAG_CHOICES
-    );
-    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => sqlx::query_as(&sql)
+    // Built once: this runs on every list page.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "select kind, id, name, extra, n, pos from (
+               {COUNT_ROWS}
+               union all
+               select 'c', id, name, null, 0, row_number() over (order by name, id) from categories
+               union all
+               select 't', 0, name, null, 0, row_number() over (order by name)
+               from (select name from tags order by name limit {}) t
+               union all
+               select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
+               where account_id = $2
+             ) panel order by kind, pos",
+            super::tickets::TAG_CHOICES
+        )
+    });
+    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => sqlx::query_as(SQL.as_str())
         .bind(now - RECENTLY)
         .bind(me)
         .fetch_all(pool)
