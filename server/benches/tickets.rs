@@ -106,12 +106,9 @@ fn cpu_and_switches() -> (Duration, u64) {
             tasks
                 .flatten()
                 .map(|task| {
-                    std::fs::read_to_string(task.path().join("status"))
-                        .unwrap_or_default()
-                        .lines()
-                        .filter(|l| l.contains("ctxt_switches:"))
-                        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                        .sum::<u64>()
+                    let status = task.path().join("status");
+                    status_number(&status, "voluntary_ctxt_switches:")
+                        + status_number(&status, "nonvoluntary_ctxt_switches:")
                 })
                 .sum()
         })
@@ -131,15 +128,17 @@ fn cost_per(unit: &str, count: u64, before: (Duration, u64)) {
     );
 }
 
-fn rss_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A number from a `/proc/…/status` file, by its field name (`VmRSS:`, a unit after it is ignored).
+fn status_number(path: &Path, field: &str) -> u64 {
+    std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .find_map(|l| {
-            l.strip_prefix(field)
-                .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
-        })
+        .find_map(|l| l.strip_prefix(field)?.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+fn rss_kb(field: &str) -> u64 {
+    status_number(Path::new("/proc/self/status"), field)
 }
 
 fn write_site(root: &Path) {
