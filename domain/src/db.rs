@@ -203,6 +203,7 @@ pub async fn sqlite_pool(options: SqliteConnectOptions, max_connections: u32) ->
             .max_connections(max)
             .min_connections(0)
             .idle_timeout(Duration::from_secs(60))
+            .after_connect(|conn, _| Box::pin(crate::fts_rank::register(conn)))
     };
     let readers = pool(max_connections).connect_with(options.clone()).await?;
     let writer = pool(1).connect_lazy_with(options);

@@ -1,5 +1,5 @@
 //! Full-text search over tickets: subject, every message (notes included: only agents search) and the
-//! requester's name and address. SQLite: an FTS5 table with BM25 ranking; PostgreSQL: a `tsvector` per
+//! requester's name and address. SQLite: an FTS5 table with BM25 ranking (`fts_rank`); PostgreSQL: a `tsvector` per
 //! ticket with a GIN index and `ts_rank`. The document is rebuilt in the transaction of every write that
 //! changes its text, so search never lags behind.
 //!
@@ -13,6 +13,8 @@ use serde::Serialize;
 
 /// How many of the newest matches are ranked.
 pub const CANDIDATES: i64 = 1000;
+/// SQLite: how many of the newest tickets each word's IDF is estimated from.
+const IDF_SAMPLE: i64 = 20_000;
 /// Marks the highlighted words in snippets before they are escaped; stripped from indexed text.
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
@@ -86,26 +88,25 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
     let (ids, snippets): (Vec<i64>, Vec<(i64, String)>) = match ws.db() {
         Db::Sqlite(sqlite) => {
             let pool = &sqlite.pool;
-            // Each word as a quoted FTS5 string: punctuation inside it is part of the phrase, never syntax.
-            let fts: String = words
-                .iter()
-                .map(|w| format!("\"{}\"", w.replace('"', "")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            // FTS5 walks a word's postings newest first and stops after the candidates; BM25 ranks those.
-            let ids: Vec<i64> = sqlx::query_scalar(
+            let fts = words.iter().map(|w| phrase(w)).collect::<Vec<_>>().join(" ");
+            // FTS5 walks a word's postings newest first and stops after the candidates; BM25 ranks those,
+            // with IDFs estimated from the newest tickets (see `estimated_idfs`).
+            let idfs = estimated_idfs(pool, &words).await?;
+            let idf_args: String = (0..idfs.len()).map(|i| format!(", ${}", i + 4)).collect();
+            let sql = format!(
                 "select rowid from ticket_search
                  where ticket_search match $1
                    and rowid >= coalesce((select min(rowid) from (select rowid from ticket_search
                                           where ticket_search match $1 order by rowid desc limit $2)), 0)
-                 order by bm25(ticket_search, 10.0, 1.0, 4.0)
+                 order by {rank}(ticket_search, 10.0, 1.0, 4.0{idf_args}), rowid desc
                  limit $3",
-            )
-            .bind(&fts)
-            .bind(CANDIDATES)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
+                rank = crate::fts_rank::NAME,
+            );
+            let mut ranked = sqlx::query_scalar(&sql).bind(&fts).bind(CANDIDATES).bind(limit);
+            for idf in idfs {
+                ranked = ranked.bind(idf);
+            }
+            let ids: Vec<i64> = ranked.fetch_all(pool).await?;
             // Snippets only for the tickets shown: each one reads and tokenizes a whole document.
             let list = crate::db::integer_list(&ids);
             let snippets: Vec<(i64, String)> = sqlx::query_as(&format!(
@@ -196,6 +197,45 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             })
         })
         .collect())
+}
+
+/// A word as a quoted FTS5 string: punctuation inside it is part of the phrase, never syntax.
+fn phrase(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', ""))
+}
+
+/// SQLite: each word's IDF for ranking, estimated from the newest [`IDF_SAMPLE`] tickets.
+///
+/// SQLite's `bm25()` counts every document holding each word on every search, which for a common word
+/// walks half the index; counting within the newest tickets costs a bounded walk, and their share of a word
+/// is what the ranked candidates (the newest matches) are drawn from anyway. One word needs no IDF: a
+/// constant factor does not change the order.
+async fn estimated_idfs(pool: &sqlx::SqlitePool, words: &[String]) -> Result<Vec<f64>> {
+    if words.len() < 2 {
+        return Ok(vec![1.0; words.len()]);
+    }
+    let counts: String = (0..words.len())
+        .map(|i| {
+            format!(
+                ", (select count(*) from ticket_search where ticket_search match ${} and rowid > sample.low)",
+                i + 2
+            )
+        })
+        .collect();
+    let sql = format!(
+        "select (select count(*) from tickets where id > sample.low){counts}
+         from (select coalesce(max(id), 0) - $1 as low from tickets) sample"
+    );
+    let mut query = sqlx::query(&sql).bind(IDF_SAMPLE);
+    for word in words {
+        query = query.bind(phrase(word));
+    }
+    let row = query.fetch_one(pool).await?;
+    let count = |i: usize| -> Result<u64> { Ok(sqlx::Row::try_get::<i64, _>(&row, i)?.max(0) as u64) };
+    let documents = count(0)?;
+    (1..=words.len())
+        .map(|i| Ok(crate::fts_rank::idf(documents, count(i)?)))
+        .collect()
 }
 
 async fn fetch_tickets(ws: &WorkspaceDb, ids: &[i64]) -> Result<Vec<Ticket>> {

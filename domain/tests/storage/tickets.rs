@@ -584,6 +584,47 @@ async fn search_ranks_highlights_and_escapes(env: TestEnv) {
     }
 }
 
+/// SQLite only: BM25 weighs each word by how rare it is; PostgreSQL's `ts_rank` looks at the ticket alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_weighs_rare_words_above_common_ones() {
+    let env = crate::helpers::sqlite_env(Default::default()).await;
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    // "printer" is in every ticket, "toner" in two. Both matches hold both words three times in all; the
+    // one with the rare word three times is the better match, although it is the older one.
+    let rare_thrice = tickets::create(
+        &ws,
+        &me,
+        &new_ticket("a@example.com", "Question", "printer toner toner toner"),
+        now,
+    )
+    .await
+    .unwrap();
+    let common_thrice = tickets::create(
+        &ws,
+        &me,
+        &new_ticket("b@example.com", "Question", "printer printer printer toner"),
+        now,
+    )
+    .await
+    .unwrap();
+    for i in 0..20 {
+        let body = format!("the printer in room {i} jams");
+        tickets::create(&ws, &me, &new_ticket("c@example.com", "Question", &body), now)
+            .await
+            .unwrap();
+    }
+    let hits = search::search(&ws, "printer toner", 10).await.unwrap();
+    let ids: Vec<i64> = hits.iter().map(|h| h.ticket.id).collect();
+    assert_eq!(ids, vec![rare_thrice.id, common_thrice.id]);
+    assert_eq!(
+        search::search(&ws, "toner printer", 10).await.unwrap()[0].ticket.id,
+        rare_thrice.id
+    );
+}
+
 on_both_backends!(attachments_are_typed_by_content_limited_and_scoped_to_their_ticket);
 async fn attachments_are_typed_by_content_limited_and_scoped_to_their_ticket(env: TestEnv) {
     let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
