@@ -200,6 +200,8 @@ pub async fn session() -> Result<Session, AppError> {
 pub struct Current {
     pub account: Account,
     pub sign_in: SignIn,
+    /// The account's active workspaces, read with the sign-in.
+    pub memberships: Vec<MembershipOf>,
 }
 
 /// What one request has learned about its caller: a page's header and its content both ask who is signed in
@@ -231,7 +233,12 @@ pub async fn current() -> Result<Option<Current>, AppError> {
         return Ok(known);
     }
     let found = current_in(&services()?, &session().await?).await?;
-    RequestCache::with(|state| state.current = Some(found.clone()));
+    RequestCache::with(|state| {
+        state.current = Some(found.clone());
+        if let Some(current) = &found {
+            state.memberships = Some((current.account.id, current.memberships.clone()));
+        }
+    });
     Ok(found)
 }
 
@@ -258,11 +265,15 @@ pub async fn current_in(services: &Services, session: &Session) -> Result<Option
     let Some(id) = session.get::<String>(SIGN_IN).await.map_err(internal)? else {
         return Ok(None);
     };
-    match sign_ins::check(services.landlord(), &id, services.session_policy, now())
+    match sign_ins::check_with_memberships(services.landlord(), &id, services.session_policy, now())
         .await
         .map_err(from_domain)?
     {
-        Some((account, sign_in)) => Ok(Some(Current { account, sign_in })),
+        Some(checked) => Ok(Some(Current {
+            account: checked.account,
+            sign_in: checked.sign_in,
+            memberships: checked.memberships,
+        })),
         None => {
             session.flush().await.map_err(internal)?;
             Ok(None)
@@ -300,9 +311,7 @@ pub async fn member_in(
     let Some(current) = current_in(services, session).await? else {
         return fail(AppError::Unauthorized);
     };
-    let memberships = accounts::memberships(services.landlord(), current.account.id)
-        .await
-        .map_err(from_domain)?;
+    let memberships = current.memberships.clone();
     member_of(current, memberships, slug, needed)
 }
 

@@ -7,7 +7,7 @@
 //! request, wherever its cookie is. The row also feeds the account page's list of sessions (device, address,
 //! last seen), so it is refreshed at most once a minute rather than written on every request.
 
-use super::accounts::Account;
+use super::accounts::{Account, MembershipOf, Role};
 use crate::{Landlord, Result, landlord::SessionStore, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -172,37 +172,65 @@ pub async fn attach_session(landlord: &Landlord, id: &str, session_id: &str) -> 
 }
 
 /// The account a sign-in belongs to, if the sign-in is still good at `now`; an expired one is deleted.
-/// Every signed-in request runs this, so the sign-in and its account come in one query.
 pub async fn check(
     landlord: &Landlord,
     id: &str,
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<(Account, SignIn)>> {
-    let found: Option<CheckedRow> = on_db!(landlord.db(), pool => sqlx::query_as(
+    Ok(check_with_memberships(landlord, id, policy, now)
+        .await?
+        .map(|checked| (checked.account, checked.sign_in)))
+}
+
+/// A sign-in that is still good, its account and the account's active workspaces.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    pub account: Account,
+    pub sign_in: SignIn,
+    /// As [`accounts::memberships`](super::accounts::memberships) lists them.
+    pub memberships: Vec<MembershipOf>,
+}
+
+/// [`check`], with the account's memberships. Every signed-in request runs this, and nearly every one
+/// needs to know the caller's workspaces, so the sign-in, its account and the memberships come in one
+/// query: a row per membership (or one row without a workspace).
+pub async fn check_with_memberships(
+    landlord: &Landlord,
+    id: &str,
+    policy: SessionPolicy,
+    now: DateTime<Utc>,
+) -> Result<Option<Checked>> {
+    let rows: Vec<CheckedRow> = on_db!(landlord.db(), pool => sqlx::query_as(
         "select s.id, s.account_id, s.created_at, s.last_seen_at, s.ip, s.user_agent,
-                a.email, a.name, a.email_verified_at, a.disabled_at, a.created_at as account_created_at
-         from sign_ins s left join accounts a on a.id = s.account_id where s.id = $1",
+                a.email, a.name, a.email_verified_at, a.disabled_at, a.created_at as account_created_at,
+                w.id as workspace_id, w.slug, w.name as workspace_name, m.role, w.require_sign_in_code
+         from sign_ins s
+         left join accounts a on a.id = s.account_id
+         left join (memberships m join workspaces w on w.id = m.workspace_id and w.status = 'active')
+                on m.account_id = s.account_id
+         where s.id = $1
+         order by w.name, w.id",
     )
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_all(pool)
     .await)?;
-    let Some(row) = found else {
+    let Some(row) = rows.first() else {
         return Ok(None);
     };
     let sign_in = SignIn {
-        id: row.id,
+        id: row.id.clone(),
         account_id: row.account_id,
         created_at: row.created_at,
         last_seen_at: row.last_seen_at,
-        ip: row.ip,
-        user_agent: row.user_agent,
+        ip: row.ip.clone(),
+        user_agent: row.user_agent.clone(),
     };
-    let account = match (row.email, row.name, row.account_created_at) {
+    let account = match (&row.email, &row.name, row.account_created_at) {
         (Some(email), Some(name), Some(created_at)) if row.disabled_at.is_none() => Some(Account {
             id: sign_in.account_id,
-            email,
-            name,
+            email: email.clone(),
+            name: name.clone(),
             email_verified_at: row.email_verified_at,
             disabled_at: None,
             created_at,
@@ -215,7 +243,23 @@ pub async fn check(
         return Ok(None);
     };
     Rows::Staff.touch(landlord, id, sign_in.last_seen_at, now).await?;
-    Ok(Some((account, sign_in)))
+    let memberships = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(MembershipOf {
+                workspace_id: row.workspace_id?,
+                slug: row.slug?,
+                name: row.workspace_name?,
+                role: Role::parse(&row.role?)?,
+                require_sign_in_code: row.require_sign_in_code?,
+            })
+        })
+        .collect();
+    Ok(Some(Checked {
+        account,
+        sign_in,
+        memberships,
+    }))
 }
 
 /// A sign-in with its account's columns (absent if the account is gone).
@@ -232,6 +276,11 @@ struct CheckedRow {
     email_verified_at: Option<DateTime<Utc>>,
     disabled_at: Option<DateTime<Utc>>,
     account_created_at: Option<DateTime<Utc>>,
+    workspace_id: Option<i64>,
+    slug: Option<String>,
+    workspace_name: Option<String>,
+    role: Option<String>,
+    require_sign_in_code: Option<bool>,
 }
 
 /// The account's live sign-ins, most recently used first.

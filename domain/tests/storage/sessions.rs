@@ -130,7 +130,55 @@ async fn ending_sign_ins_one_all_or_by_suspension(env: TestEnv) {
     assert!(sign_ins::list(landlord, bob).await.unwrap().is_empty());
 }
 
+/// The check that every signed-in request runs reads the memberships with the sign-in: the same list, in the
+/// same order, as `accounts::memberships`, without suspended workspaces; none for an account without any.
+async fn the_check_brings_the_active_memberships(env: TestEnv) {
+    let landlord = env.router.landlord();
+    let ada = account(&env, "ada@example.com").await;
+    let bob = account(&env, "bob@example.com").await;
+    let now = Utc::now();
+    let mut workspaces = Vec::new();
+    for (slug, name, role) in [
+        ("zeta", "Zeta", accounts::Role::Owner),
+        ("alpha", "Alpha", accounts::Role::Agent),
+        ("beta", "Beta", accounts::Role::Admin),
+    ] {
+        let workspace = env.router.create_workspace(slug, name).await.unwrap();
+        accounts::set_membership(landlord, ada, workspace.id, role)
+            .await
+            .unwrap();
+        workspaces.push(workspace);
+    }
+    env.router.suspend(workspaces[2].id).await.unwrap();
+    let sign_in = sign_ins::start(landlord, ada, Device::default(), now).await.unwrap();
+    let checked = sign_ins::check_with_memberships(landlord, &sign_in, POLICY, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(checked.account.id, ada);
+    assert_eq!(checked.memberships, accounts::memberships(landlord, ada).await.unwrap());
+    let listed: Vec<(&str, accounts::Role)> = checked.memberships.iter().map(|m| (m.slug.as_str(), m.role)).collect();
+    assert_eq!(
+        listed,
+        vec![("alpha", accounts::Role::Agent), ("zeta", accounts::Role::Owner)]
+    );
+
+    let lonely = sign_ins::start(landlord, bob, Device::default(), now).await.unwrap();
+    let checked = sign_ins::check_with_memberships(landlord, &lonely, POLICY, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((checked.account.id, checked.memberships.len()), (bob, 0));
+    assert!(
+        sign_ins::check_with_memberships(landlord, "no such sign-in", POLICY, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 on_both_backends!(
+    the_check_brings_the_active_memberships,
     an_idle_sign_in_ends_after_the_idle_timeout,
     a_busy_sign_in_ends_at_the_absolute_lifetime,
     ending_sign_ins_one_all_or_by_suspension,
