@@ -613,7 +613,11 @@ pub async fn create_ticket(
     };
     let (current, membership) = require_member(&slug, Role::Agent).await?;
     let services = services()?;
-    let members = support::agents(&services, &membership).await?;
+    // The team is read only to check a chosen assignee.
+    let members = match assignee.as_deref() {
+        None | Some("" | "none") => Vec::new(),
+        Some(_) => support::agents(&services, &membership).await?,
+    };
     let checked = (|| -> Result<NewTicket, AppError> {
         Ok(NewTicket {
             requester_email: requester_email.clone(),

@@ -19,13 +19,16 @@ const IDF_SAMPLE: i64 = 20_000;
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
-pub(crate) async fn reindex(tx: &mut Tx, sqlite: bool, ticket_id: i64) -> Result<()> {
-    if sqlite {
+/// Rebuilds a ticket's document. `fresh`: the ticket is new in this transaction, so it has no document yet.
+pub(crate) async fn reindex(tx: &mut Tx, sqlite: bool, ticket_id: i64, fresh: bool) -> Result<()> {
+    if sqlite && !fresh {
         on_tx!(&mut *tx, conn => sqlx::query("delete from ticket_search where rowid = $1")
             .bind(ticket_id)
             .execute(conn)
             .await
             .map(|d| d.rows_affected()))?;
+    }
+    if sqlite {
         on_tx!(tx, conn => sqlx::query(
             "insert into ticket_search (rowid, subject, body, requester)
              select t.id, t.subject,

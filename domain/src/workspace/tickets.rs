@@ -391,6 +391,48 @@ async fn insert_message(
     .await)?)
 }
 
+/// A new ticket's first message (a public reply), and its Message-ID set as the ticket's thread: one round
+/// trip on either backend. Returns the message's id and the thread id.
+async fn insert_first_message(
+    ws: &WorkspaceDb,
+    tx: &mut Tx,
+    ticket: &Ticket,
+    actor: &Actor,
+    body: &str,
+    html: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, String)> {
+    let (prefix, suffix) = message_id_parts(actor, ticket);
+    let insert = "insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body, html, created_at)
+                  values ($1, $2, $3, $4, 'reply', $5, $6, $7)";
+    let sql = if is_sqlite(ws) {
+        // Two statements; `last_insert_rowid()` is the message's id (a trigger's inserts do not change it).
+        format!(
+            "{insert} returning id, $8 || id || $9;
+             update tickets set thread_id = $8 || last_insert_rowid() || $9 where id = $1"
+        )
+    } else {
+        format!(
+            "with m as ({insert} returning id)
+             update tickets set thread_id = $8 || m.id || $9 from m where tickets.id = $1
+             returning m.id, tickets.thread_id"
+        )
+    };
+    let rows: Vec<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(&sql)
+        .bind(ticket.id)
+        .bind(actor.account_id())
+        .bind(actor.customer_id())
+        .bind(actor.name())
+        .bind(body)
+        .bind(html)
+        .bind(now)
+        .bind(&prefix)
+        .bind(&suffix)
+        .fetch_all(conn)
+        .await)?;
+    rows.into_iter().next().ok_or(Error::Database(sqlx::Error::RowNotFound))
+}
+
 /// Records an event line in the thread ("Status: Open → Solved").
 async fn event(tx: &mut Tx, ticket_id: i64, actor: &Actor, text: &str, now: DateTime<Utc>) -> Result<()> {
     let html = markdown::escape(text);
@@ -445,11 +487,20 @@ async fn ticket_in(tx: &mut Tx, id: i64) -> Result<Ticket> {
 }
 
 fn message_id(actor: &Actor, ticket: &Ticket, message_id: i64) -> String {
+    let (prefix, suffix) = message_id_parts(actor, ticket);
+    format!("{prefix}{message_id}{suffix}")
+}
+
+/// A message's Message-ID is `<slug.number.id@host>`: what comes before the message's id, and after it.
+fn message_id_parts(actor: &Actor, ticket: &Ticket) -> (String, String) {
     let host = url::Url::parse(&actor.base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "ferrodesk.invalid".into());
-    format!("<{}.{}.{}@{host}>", actor.workspace_slug, ticket.number, message_id)
+    (
+        format!("<{}.{}.", actor.workspace_slug, ticket.number),
+        format!("@{host}>"),
+    )
 }
 
 /// Where the requester follows the ticket: the workspace's portal.
@@ -520,22 +571,26 @@ pub(crate) async fn create_in(
         category_exists(tx, category).await?;
     }
     let (requester_id, requester_name) = requester(tx, &email, &new.requester_name, now).await?;
-    // SQLite: the counter row, in the transaction (writers take turns anyway), so numbers are gap-free.
+    // SQLite: the counter row, in the transaction (writers take turns anyway), so numbers are gap-free; the
+    // counter's update and the insert are one round trip to the connection's thread (two statements, the
+    // second with the row).
     // PostgreSQL: a sequence, which locks nothing, so concurrent creations do not queue behind each other's
     // commit; a creation that fails after this leaves its number unused.
-    let next_number = if is_sqlite(ws) {
-        "update counters set value = value + 1 where name = 'ticket_number' returning value"
+    let (before, number) = if is_sqlite(ws) {
+        (
+            "update counters set value = value + 1 where name = 'ticket_number';",
+            "(select value from counters where name = 'ticket_number')",
+        )
     } else {
-        "select nextval('ticket_numbers')"
+        ("", "nextval('ticket_numbers')")
     };
-    let number: i64 = on_tx!(&mut *tx, conn => sqlx::query_scalar(next_number).fetch_one(conn).await)?;
     let sql = format!(
-        "insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
+        "{before} insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
                               assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) returning {COLUMNS}"
+         values ({number}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning {COLUMNS}"
     );
-    let ticket: Ticket = on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
-        .bind(number)
+    // `fetch_all`: SQLite's driver stops a multi-statement query at the first row `fetch_one` asks for.
+    let ticket: Vec<Ticket> = on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
         .bind(subject)
         .bind(priority.as_str())
         .bind(requester_id)
@@ -546,19 +601,19 @@ pub(crate) async fn create_in(
         .bind(new.assignee.as_ref().map(|a| a.email.as_str()))
         .bind(new.category_id)
         .bind(now)
-        .fetch_one(conn)
+        .fetch_all(conn)
         .await)?;
-    // The portal's customer writes as themself; an agent writes on the requester's behalf.
-    let first = insert_message(tx, ticket.id, actor, "reply", body, &html, now).await?;
-    let thread = message_id(actor, &ticket, first);
-    on_tx!(&mut *tx, conn => sqlx::query("update tickets set thread_id = $1 where id = $2")
-        .bind(&thread)
-        .bind(ticket.id)
-        .execute(conn)
-        .await
-        .map(|d| d.rows_affected()))?;
-    set_tags_in(tx, ticket.id, &new.tags).await?;
-    search::reindex(tx, is_sqlite(ws), ticket.id).await?;
+    let ticket = ticket
+        .into_iter()
+        .next()
+        .ok_or(Error::Database(sqlx::Error::RowNotFound))?;
+    // The portal's customer writes as themself; an agent writes on the requester's behalf. The first
+    // message's Message-ID is the thread's, stored on the ticket in the same round trip.
+    let (first, thread) = insert_first_message(ws, tx, &ticket, actor, body, &html, now).await?;
+    for tag in &new.tags {
+        add_tag_in(tx, ticket.id, tag).await?;
+    }
+    search::reindex(tx, is_sqlite(ws), ticket.id, true).await?;
     audit(
         tx,
         actor,
@@ -817,7 +872,7 @@ async fn update_in(
         .await
         .map(|d| d.rows_affected()))?;
     if reindex {
-        search::reindex(tx, is_sqlite(ws), id).await?;
+        search::reindex(tx, is_sqlite(ws), id, false).await?;
     }
     let subject = format!("ticket:{}", before.number);
     audit(tx, actor, "ticket.updated", &subject, Some(&events.join("; ")), now).await?;
@@ -963,7 +1018,7 @@ pub(crate) async fn add_message_in(
         .execute(conn)
         .await
         .map(|d| d.rows_affected()))?;
-    search::reindex(tx, is_sqlite(ws), ticket_id).await?;
+    search::reindex(tx, is_sqlite(ws), ticket_id, false).await?;
     let action = if kind == Kind::Note {
         "ticket.note_added"
     } else {
@@ -1051,7 +1106,7 @@ pub async fn edit_message(
     .bind(message_id)
     .fetch_one(conn)
     .await)?;
-    search::reindex(&mut tx, is_sqlite(ws), ticket_id).await?;
+    search::reindex(&mut tx, is_sqlite(ws), ticket_id, false).await?;
     let number: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar("select number from tickets where id = $1")
         .bind(ticket_id)
         .fetch_one(conn)
