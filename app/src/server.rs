@@ -261,24 +261,27 @@ pub async fn memberships(services: &Services, account_id: i64) -> Result<Vec<Mem
 }
 
 /// [`current`] for a handler outside Leptos, which has the services and the session in hand.
+///
+/// The sign-in is found by the cookie's session id (its row names the session it was attached to), so
+/// a signed-in request reads neither the session's data nor anything but that one row and its account. A
+/// sign-in that has ended is deleted with its session there.
 pub async fn current_in(services: &Services, session: &Session) -> Result<Option<Current>, AppError> {
-    let Some(id) = session.get::<String>(SIGN_IN).await.map_err(internal)? else {
+    let Some(session_id) = session.id() else {
         return Ok(None);
     };
-    match sign_ins::check_with_memberships(services.landlord(), &id, services.session_policy, now())
-        .await
-        .map_err(from_domain)?
-    {
-        Some(checked) => Ok(Some(Current {
-            account: checked.account,
-            sign_in: checked.sign_in,
-            memberships: checked.memberships,
-        })),
-        None => {
-            session.flush().await.map_err(internal)?;
-            Ok(None)
-        }
-    }
+    let checked = sign_ins::check_session(
+        services.landlord(),
+        &session_id.to_string(),
+        services.session_policy,
+        now(),
+    )
+    .await
+    .map_err(from_domain)?;
+    Ok(checked.map(|checked| Current {
+        account: checked.account,
+        sign_in: checked.sign_in,
+        memberships: checked.memberships,
+    }))
 }
 
 /// The signed-in person, or 401.

@@ -1,7 +1,7 @@
 //! Ticket benchmark: prints numbers, asserts nothing.
 //!
 //! `cargo bench -p server --bench tickets -- [--tickets N] [--backend sqlite|postgres] [--requests N]
-//! [--seconds N] [--data-dir DIR] [--only latency,throughput,create]`
+//! [--seconds N] [--creations N] [--data-dir DIR] [--only latency,throughput,create]`
 //! (`make bench-tickets TICKETS=… BACKEND=…`). Starts the real server in this process on a fresh data
 //! directory, signs an owner up over HTTP, seeds the workspace with `ferrodesk seed`'s generator, then
 //! measures over HTTP with keep-alive connections, as a browser would:
@@ -36,6 +36,9 @@ struct Args {
     data_dir: Option<std::path::PathBuf>,
     /// Only these parts (`latency`, `throughput`, `create`), for profiling one of them.
     only: Option<String>,
+    /// How many tickets the creation part creates: enough to include the index merges and WAL checkpoints
+    /// that some commits pay for, which a short run may or may not meet.
+    creations: u64,
 }
 
 impl Args {
@@ -54,6 +57,7 @@ fn args() -> Args {
         seconds: 10,
         data_dir: None,
         only: None,
+        creations: 6000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -63,6 +67,7 @@ fn args() -> Args {
             "--requests" => args.requests = it.next().and_then(|v| v.parse().ok()).expect("--requests N"),
             "--seconds" => args.seconds = it.next().and_then(|v| v.parse().ok()).expect("--seconds N"),
             "--only" => args.only = it.next(),
+            "--creations" => args.creations = it.next().and_then(|v| v.parse().ok()).expect("--creations N"),
             "--data-dir" => args.data_dir = Some(it.next().expect("--data-dir DIR").into()),
             _ => {}
         }
@@ -398,7 +403,7 @@ async fn main() {
     }
     if args.runs("create") {
         // Durable creation with 8 connections.
-        let total = 2000u64;
+        let total = args.creations;
         let next = Arc::new(AtomicU64::new(0));
         let before = cpu_and_switches();
         let started = Instant::now();

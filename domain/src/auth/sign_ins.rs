@@ -1,14 +1,16 @@
 //! Signed-in sessions of staff accounts.
 //!
 //! The cookie session (tower-sessions, in the landlord) carries only the id of a `sign_ins` row; that row is
-//! what makes the session signed in. Every request checks it: the account must be active, the sign-in
+//! what makes the session signed in. The row names the session it was attached to, so a request finds it by
+//! the cookie's session id without reading the session's data ([`check_session`]). Every request checks
+//! it: the account must be active, the sign-in
 //! younger than the absolute lifetime and used within the idle timeout. Deleting the row (signing out
 //! elsewhere, a password reset, suspending the account) therefore ends the session at its very next
 //! request, wherever its cookie is. The row also feeds the account page's list of sessions (device, address,
 //! last seen), so it is refreshed at most once a minute rather than written on every request.
 
 use super::accounts::{Account, MembershipOf, Role};
-use crate::{Landlord, Result, landlord::SessionStore, on_db, on_write};
+use crate::{Landlord, Result, db::Backend, landlord::SessionStore, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tower_sessions_core::{SessionStore as _, session::Id};
@@ -192,16 +194,57 @@ pub struct Checked {
     pub memberships: Vec<MembershipOf>,
 }
 
-/// [`check`], with the account's memberships. Every signed-in request runs this, and nearly every one
-/// needs to know the caller's workspaces, so the sign-in, its account and the memberships come in one
-/// query: a row per membership (or one row without a workspace).
+/// [`check`], with the account's memberships.
 pub async fn check_with_memberships(
     landlord: &Landlord,
     id: &str,
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<Checked>> {
-    let rows: Vec<CheckedRow> = on_db!(landlord.db(), pool => sqlx::query_as(
+    checked(landlord, Key::SignIn(id), policy, now).await
+}
+
+/// [`check_with_memberships`] for the sign-in that a cookie session carries, found by the session's id
+/// (the row names its session, see [`attach_session`]) without reading the session's data. The session
+/// record must be there and unexpired, as the session store requires when it loads one. A session that
+/// carries no staff sign-in (a visitor's, a customer's) finds nothing.
+pub async fn check_session(
+    landlord: &Landlord,
+    session_id: &str,
+    policy: SessionPolicy,
+    now: DateTime<Utc>,
+) -> Result<Option<Checked>> {
+    checked(landlord, Key::Session(session_id), policy, now).await
+}
+
+enum Key<'a> {
+    SignIn(&'a str),
+    Session(&'a str),
+}
+
+/// Every signed-in request runs this, and nearly every one needs to know the caller's workspaces, so the
+/// sign-in, its account and the memberships come in one query: a row per membership (or one row without a
+/// workspace).
+async fn checked(
+    landlord: &Landlord,
+    key: Key<'_>,
+    policy: SessionPolicy,
+    now: DateTime<Utc>,
+) -> Result<Option<Checked>> {
+    let sessions = match landlord.backend() {
+        Backend::Sqlite => "tower_sessions",
+        Backend::Postgres => "tower_sessions.session",
+    };
+    let (condition, value) = match &key {
+        Key::SignIn(id) => ("s.id = $1".to_owned(), *id),
+        Key::Session(id) => (
+            format!(
+                "s.session_id = $1 and exists (select 1 from {sessions} ts where ts.id = $1 and ts.expiry_date > $2)"
+            ),
+            *id,
+        ),
+    };
+    let sql = format!(
         "select s.id, s.account_id, s.created_at, s.last_seen_at, s.ip, s.user_agent,
                 a.email, a.name, a.email_verified_at, a.disabled_at, a.created_at as account_created_at,
                 w.id as workspace_id, w.slug, w.name as workspace_name, m.role, w.require_sign_in_code
@@ -209,12 +252,19 @@ pub async fn check_with_memberships(
          left join accounts a on a.id = s.account_id
          left join (memberships m join workspaces w on w.id = m.workspace_id and w.status = 'active')
                 on m.account_id = s.account_id
-         where s.id = $1
-         order by w.name, w.id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await)?;
+         where {condition}
+         order by w.name, w.id"
+    );
+    // The store's clock, in its own type: the expiry dates are compared as the store compares them.
+    let store_now =
+        time::OffsetDateTime::from_unix_timestamp_nanos(now.timestamp_nanos_opt().unwrap_or(i64::MAX).into())
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let by_session = matches!(key, Key::Session(_));
+    let rows: Vec<CheckedRow> = on_db!(landlord.db(), pool => {
+        let query = sqlx::query_as(&sql).bind(value);
+        let query = if by_session { query.bind(store_now) } else { query };
+        query.fetch_all(pool).await
+    })?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
@@ -239,10 +289,12 @@ pub async fn check_with_memberships(
     };
     let expired = policy.ended(sign_in.created_at, sign_in.last_seen_at, now);
     let Some(account) = account.filter(|_| !expired) else {
-        end(landlord, id).await?;
+        end(landlord, &sign_in.id).await?;
         return Ok(None);
     };
-    Rows::Staff.touch(landlord, id, sign_in.last_seen_at, now).await?;
+    Rows::Staff
+        .touch(landlord, &sign_in.id, sign_in.last_seen_at, now)
+        .await?;
     let memberships = rows
         .into_iter()
         .filter_map(|row| {

@@ -177,7 +177,77 @@ async fn the_check_brings_the_active_memberships(env: TestEnv) {
     );
 }
 
+/// A request finds its sign-in by the cookie session's id: only a live session record that the sign-in
+/// was attached to leads to it.
+async fn a_sign_in_is_found_by_its_live_cookie_session(env: TestEnv) {
+    use tower_sessions_core::{
+        SessionStore as _,
+        session::{Id, Record},
+    };
+    let landlord = env.router.landlord();
+    let store = landlord.session_store();
+    let ada = account(&env, "ada@example.com").await;
+    let now = Utc::now();
+    let record = |minutes: i64| Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes),
+    };
+    let mut live = record(60);
+    store.create(&mut live).await.unwrap();
+    let mut expired = record(-1);
+    store.create(&mut expired).await.unwrap();
+    let mut other = record(60);
+    store.create(&mut other).await.unwrap();
+
+    let sign_in = sign_ins::start(landlord, ada, Device::default(), now).await.unwrap();
+    assert!(
+        sign_ins::check_session(landlord, &live.id.to_string(), POLICY, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "not attached yet"
+    );
+    sign_ins::attach_session(landlord, &sign_in, &live.id.to_string())
+        .await
+        .unwrap();
+    let found = sign_ins::check_session(landlord, &live.id.to_string(), POLICY, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.sign_in.id.as_str(), found.account.id), (sign_in.as_str(), ada));
+    assert!(
+        sign_ins::check_session(landlord, &other.id.to_string(), POLICY, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "another session carries no sign-in"
+    );
+
+    // An expired session record leads nowhere, even to a sign-in that is still good.
+    let second = sign_ins::start(landlord, ada, Device::default(), now).await.unwrap();
+    sign_ins::attach_session(landlord, &second, &expired.id.to_string())
+        .await
+        .unwrap();
+    assert!(
+        sign_ins::check_session(landlord, &expired.id.to_string(), POLICY, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Ending the sign-in deletes its session: the cookie leads nowhere after that.
+    sign_ins::end(landlord, &sign_in).await.unwrap();
+    assert!(store.load(&live.id).await.unwrap().is_none());
+    assert!(
+        sign_ins::check_session(landlord, &live.id.to_string(), POLICY, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 on_both_backends!(
+    a_sign_in_is_found_by_its_live_cookie_session,
     the_check_brings_the_active_memberships,
     an_idle_sign_in_ends_after_the_idle_timeout,
     a_busy_sign_in_ends_at_the_absolute_lifetime,
