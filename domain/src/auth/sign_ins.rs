@@ -180,7 +180,7 @@ pub async fn check(
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<(Account, SignIn)>> {
-    Ok(check_with_memberships(landlord, id, policy, now)
+    Ok(checked(landlord, Key::SignIn(id), policy, now)
         .await?
         .map(|checked| (checked.account, checked.sign_in)))
 }
@@ -194,17 +194,8 @@ pub struct Checked {
     pub memberships: Vec<MembershipOf>,
 }
 
-/// [`check`], with the account's memberships.
-pub async fn check_with_memberships(
-    landlord: &Landlord,
-    id: &str,
-    policy: SessionPolicy,
-    now: DateTime<Utc>,
-) -> Result<Option<Checked>> {
-    checked(landlord, Key::SignIn(id), policy, now).await
-}
-
-/// [`check_with_memberships`] for the sign-in that a cookie session carries, found by the session's id
+/// [`check`] for the sign-in that a cookie session carries, with the account's memberships, found by the
+/// session's id
 /// (the row names its session, see [`attach_session`]) without reading the session's data. The session
 /// record must be there and unexpired, as the session store requires when it loads one. A session that
 /// carries no staff sign-in (a visitor's, a customer's) finds nothing.

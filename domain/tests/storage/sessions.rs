@@ -8,6 +8,10 @@ use domain::auth::{
     sign_ins::{self, Device, SessionPolicy},
 };
 use secrecy::SecretString;
+use tower_sessions_core::{
+    SessionStore as _,
+    session::{Id, Record},
+};
 
 const POLICY: SessionPolicy = SessionPolicy {
     idle: Duration::minutes(30),
@@ -150,8 +154,23 @@ async fn the_check_brings_the_active_memberships(env: TestEnv) {
         workspaces.push(workspace);
     }
     env.router.suspend(workspaces[2].id).await.unwrap();
-    let sign_in = sign_ins::start(landlord, ada, Device::default(), now).await.unwrap();
-    let checked = sign_ins::check_with_memberships(landlord, &sign_in, POLICY, now)
+    let signed_in = |account: i64| async move {
+        let mut record = Record {
+            id: Id::default(),
+            data: Default::default(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        landlord.session_store().create(&mut record).await.unwrap();
+        let sign_in = sign_ins::start(landlord, account, Device::default(), now)
+            .await
+            .unwrap();
+        sign_ins::attach_session(landlord, &sign_in, &record.id.to_string())
+            .await
+            .unwrap();
+        record.id.to_string()
+    };
+    let session = signed_in(ada).await;
+    let checked = sign_ins::check_session(landlord, &session, POLICY, now)
         .await
         .unwrap()
         .unwrap();
@@ -163,14 +182,14 @@ async fn the_check_brings_the_active_memberships(env: TestEnv) {
         vec![("alpha", accounts::Role::Agent), ("zeta", accounts::Role::Owner)]
     );
 
-    let lonely = sign_ins::start(landlord, bob, Device::default(), now).await.unwrap();
-    let checked = sign_ins::check_with_memberships(landlord, &lonely, POLICY, now)
+    let lonely = signed_in(bob).await;
+    let checked = sign_ins::check_session(landlord, &lonely, POLICY, now)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((checked.account.id, checked.memberships.len()), (bob, 0));
     assert!(
-        sign_ins::check_with_memberships(landlord, "no such sign-in", POLICY, now)
+        sign_ins::check_session(landlord, "no such session", POLICY, now)
             .await
             .unwrap()
             .is_none()
@@ -180,10 +199,6 @@ async fn the_check_brings_the_active_memberships(env: TestEnv) {
 /// A request finds its sign-in by the cookie session's id: only a live session record that the sign-in
 /// was attached to leads to it.
 async fn a_sign_in_is_found_by_its_live_cookie_session(env: TestEnv) {
-    use tower_sessions_core::{
-        SessionStore as _,
-        session::{Id, Record},
-    };
     let landlord = env.router.landlord();
     let store = landlord.session_store();
     let ada = account(&env, "ada@example.com").await;
