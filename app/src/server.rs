@@ -262,9 +262,9 @@ pub async fn memberships(services: &Services, account_id: i64) -> Result<Vec<Mem
 
 /// [`current`] for a handler outside Leptos, which has the services and the session in hand.
 ///
-/// The sign-in is found by the cookie's session id (its row names the session it was attached to), so
-/// a signed-in request reads neither the session's data nor anything but that one row and its account. A
-/// sign-in that has ended is deleted with its session there.
+/// The sign-in is found by the cookie's session id (its row names the session it was attached to), so a
+/// signed-in request does not read the session's data: one query brings the sign-in, its account and the
+/// account's workspaces. A sign-in that has ended is deleted with its session there.
 pub async fn current_in(services: &Services, session: &Session) -> Result<Option<Current>, AppError> {
     let Some(session_id) = session.id() else {
         return Ok(None);

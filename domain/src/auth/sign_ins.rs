@@ -3,8 +3,8 @@
 //! The cookie session (tower-sessions, in the landlord) carries only the id of a `sign_ins` row; that row is
 //! what makes the session signed in. The row names the session it was attached to, so a request finds it by
 //! the cookie's session id without reading the session's data ([`check_session`]). Every request checks
-//! it: the account must be active, the sign-in
-//! younger than the absolute lifetime and used within the idle timeout. Deleting the row (signing out
+//! it: the account must be active, the sign-in younger than the absolute lifetime and used within the idle
+//! timeout. Deleting the row (signing out
 //! elsewhere, a password reset, suspending the account) therefore ends the session at its very next
 //! request, wherever its cookie is. The row also feeds the account page's list of sessions (device, address,
 //! last seen), so it is refreshed at most once a minute rather than written on every request.
@@ -195,10 +195,9 @@ pub struct Checked {
 }
 
 /// [`check`] for the sign-in that a cookie session carries, with the account's memberships, found by the
-/// session's id
-/// (the row names its session, see [`attach_session`]) without reading the session's data. The session
-/// record must be there and unexpired, as the session store requires when it loads one. A session that
-/// carries no staff sign-in (a visitor's, a customer's) finds nothing.
+/// session's id (the row names its session, see [`attach_session`]) without reading the session's data.
+/// The session record must be there and unexpired, as the session store requires when it loads one. A
+/// session that carries no staff sign-in (a visitor's, a customer's) finds nothing.
 pub async fn check_session(
     landlord: &Landlord,
     session_id: &str,

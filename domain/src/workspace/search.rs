@@ -1,6 +1,6 @@
 //! Full-text search over tickets: subject, every message (notes included: only agents search) and the
-//! requester's name and address. SQLite: an FTS5 table with BM25 ranking (`fts_rank`); PostgreSQL: a `tsvector` per
-//! ticket with a GIN index and `ts_rank`. The document is rebuilt in the transaction of every write that
+//! requester's name and address. SQLite: an FTS5 table with BM25 ranking (`fts_rank`); PostgreSQL: a
+//! `tsvector` per ticket with a GIN index and `ts_rank`. The document is rebuilt in the transaction of every write that
 //! changes its text, so search never lags behind.
 //!
 //! Ranking is bounded: the newest [`CANDIDATES`] matching tickets are ranked and the best shown. For a rare
@@ -21,14 +21,14 @@ const CLOSE: char = '\u{E001}';
 
 /// Rebuilds a ticket's document. `fresh`: the ticket is new in this transaction, so it has no document yet.
 pub(crate) async fn reindex(tx: &mut Tx, sqlite: bool, ticket_id: i64, fresh: bool) -> Result<()> {
-    if sqlite && !fresh {
-        on_tx!(&mut *tx, conn => sqlx::query("delete from ticket_search where rowid = $1")
-            .bind(ticket_id)
-            .execute(conn)
-            .await
-            .map(|d| d.rows_affected()))?;
-    }
     if sqlite {
+        if !fresh {
+            on_tx!(&mut *tx, conn => sqlx::query("delete from ticket_search where rowid = $1")
+                .bind(ticket_id)
+                .execute(conn)
+                .await
+                .map(|d| d.rows_affected()))?;
+        }
         on_tx!(tx, conn => sqlx::query(
             "insert into ticket_search (rowid, subject, body, requester)
              select t.id, t.subject,

@@ -366,6 +366,11 @@ async fn audit(
     Ok(())
 }
 
+/// A message's row; `$1`…`$8` are its columns in this order.
+const INSERT_MESSAGE: &str =
+    "insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body, html, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)";
+
 async fn insert_message(
     tx: &mut Tx,
     ticket_id: i64,
@@ -375,20 +380,18 @@ async fn insert_message(
     html: &str,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    Ok(on_tx!(tx, conn => sqlx::query_scalar(
-        "insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body, html, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
-    )
-    .bind(ticket_id)
-    .bind(actor.account_id())
-    .bind(actor.customer_id())
-    .bind(actor.name())
-    .bind(kind)
-    .bind(body)
-    .bind(html)
-    .bind(now)
-    .fetch_one(conn)
-    .await)?)
+    let sql = format!("{INSERT_MESSAGE} returning id");
+    Ok(on_tx!(tx, conn => sqlx::query_scalar(&sql)
+        .bind(ticket_id)
+        .bind(actor.account_id())
+        .bind(actor.customer_id())
+        .bind(actor.name())
+        .bind(kind)
+        .bind(body)
+        .bind(html)
+        .bind(now)
+        .fetch_one(conn)
+        .await)?)
 }
 
 /// A new ticket's first message (a public reply), and its Message-ID set as the ticket's thread: one round
@@ -403,18 +406,16 @@ async fn insert_first_message(
     now: DateTime<Utc>,
 ) -> Result<(i64, String)> {
     let (prefix, suffix) = message_id_parts(actor, ticket);
-    let insert = "insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body, html, created_at)
-                  values ($1, $2, $3, $4, 'reply', $5, $6, $7)";
     let sql = if is_sqlite(ws) {
         // Two statements; `last_insert_rowid()` is the message's id (a trigger's inserts do not change it).
         format!(
-            "{insert} returning id, $8 || id || $9;
-             update tickets set thread_id = $8 || last_insert_rowid() || $9 where id = $1"
+            "{INSERT_MESSAGE} returning id, $9 || id || $10;
+             update tickets set thread_id = $9 || last_insert_rowid() || $10 where id = $1"
         )
     } else {
         format!(
-            "with m as ({insert} returning id)
-             update tickets set thread_id = $8 || m.id || $9 from m where tickets.id = $1
+            "with m as ({INSERT_MESSAGE} returning id)
+             update tickets set thread_id = $9 || m.id || $10 from m where tickets.id = $1
              returning m.id, tickets.thread_id"
         )
     };
@@ -423,6 +424,7 @@ async fn insert_first_message(
         .bind(actor.account_id())
         .bind(actor.customer_id())
         .bind(actor.name())
+        .bind("reply")
         .bind(body)
         .bind(html)
         .bind(now)
