@@ -171,6 +171,7 @@ pub struct Landlord {
     db: Db,
     keys: KeyRing,
     config: StorageConfig,
+    teams: crate::auth::team::Teams,
 }
 
 impl Landlord {
@@ -201,7 +202,12 @@ impl Landlord {
                 PostgresStore::new(pool.clone()).migrate().await?;
             }
         }
-        Ok(Landlord { db, keys, config })
+        Ok(Landlord {
+            db,
+            keys,
+            config,
+            teams: Default::default(),
+        })
     }
 
     pub fn db(&self) -> &Db {
@@ -214,6 +220,11 @@ impl Landlord {
             Db::Sqlite(sqlite) => SessionStore::Sqlite(SqliteStore::new(sqlite.pool.clone())),
             Db::Postgres(pool) => SessionStore::Postgres(PostgresStore::new(pool.clone())),
         }
+    }
+
+    /// Workspaces' teams as last read (see [`team::members_at`](crate::auth::team::members_at)).
+    pub(crate) fn teams(&self) -> &crate::auth::team::Teams {
+        &self.teams
     }
 
     pub fn keys(&self) -> &KeyRing {

@@ -133,7 +133,7 @@ fn cost_per(unit: &str, count: u64, before: (Duration, u64)) {
     );
 }
 
-/// A number from a `/proc/…/status` file, by its field name (`VmRSS:`, a unit after it is ignored).
+/// A number from a `/proc/…/status` or `smaps_rollup` file, by its field name (`VmRSS:`, a unit after it is ignored).
 fn status_number(path: &Path, field: &str) -> u64 {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -452,19 +452,23 @@ async fn main() {
         rss_kb("VmHWM:") / 1024
     );
     if args.postgres {
-        let out = std::process::Command::new("ps")
-            .args(["-C", "postgres", "-o", "rss="])
-            .output();
-        if let Ok(out) = out {
-            let kb: u64 = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| l.trim().parse::<u64>().ok())
-                .sum();
-            println!(
-                "PostgreSQL server processes: {} MB RSS summed (shared buffers counted once per process)",
-                kb / 1024
-            );
-        }
+        // PSS: each page counted once in all, shared among the processes that map it (the shared buffers
+        // are mapped by every backend, so summing RSS would count them once per process).
+        let pss_kb: u64 = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|entry| {
+                std::fs::read_to_string(entry.path().join("comm")).is_ok_and(|comm| comm.trim() == "postgres")
+            })
+            .map(|entry| status_number(&entry.path().join("smaps_rollup"), "Pss:"))
+            .sum();
+        let server_kb = rss_kb("VmRSS:");
+        println!(
+            "PostgreSQL server processes: {} MB PSS summed; with this process's RSS: {} MB in all",
+            pss_kb / 1024,
+            (pss_kb + server_kb) / 1024
+        );
     }
     let disk = dir_size(&root.join("data"));
     if !args.postgres {

@@ -226,6 +226,7 @@ pub mod support {
         auth::{accounts::MembershipOf, team},
         workspace::tickets::{Actor, Assignee, Author},
     };
+    use std::sync::Arc;
 
     pub fn actor(services: &Services, current: &Current, membership: &MembershipOf, ip: Option<String>) -> Actor {
         Actor {
@@ -258,8 +259,10 @@ pub mod support {
         services.relayer.soon(ws);
     }
 
-    pub async fn agents(services: &Services, membership: &MembershipOf) -> Result<Vec<team::Member>, AppError> {
-        team::members(services.landlord(), WorkspaceId::from_row(membership.workspace_id))
+    /// The workspace's team, from memory while it has not changed since it was read.
+    pub async fn agents(services: &Services, membership: &MembershipOf) -> Result<Arc<[team::Member]>, AppError> {
+        let workspace = WorkspaceId::from_row(membership.workspace_id);
+        team::members_at(services.landlord(), workspace, membership.team_version)
             .await
             .map_err(from_domain)
     }
@@ -291,12 +294,12 @@ pub mod support {
             .ok_or_else(|| reject(AppError::field(field, "Choose a member of the team.")))
     }
 
-    pub fn agent_choices(members: Vec<team::Member>) -> Vec<Choice> {
+    pub fn agent_choices(members: Arc<[team::Member]>) -> Vec<Choice> {
         members
-            .into_iter()
+            .iter()
             .map(|m| Choice {
                 value: m.account_id.to_string(),
-                label: m.name,
+                label: m.name.clone(),
             })
             .collect()
     }
@@ -613,11 +616,7 @@ pub async fn create_ticket(
     };
     let (current, membership) = require_member(&slug, Role::Agent).await?;
     let services = services()?;
-    // The team is read only to check a chosen assignee.
-    let members = match assignee.as_deref() {
-        None | Some("" | "none") => Vec::new(),
-        Some(_) => support::agents(&services, &membership).await?,
-    };
+    let members = support::agents(&services, &membership).await?;
     let checked = (|| -> Result<NewTicket, AppError> {
         Ok(NewTicket {
             requester_email: requester_email.clone(),

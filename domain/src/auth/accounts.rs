@@ -276,12 +276,14 @@ pub struct MembershipOf {
     pub name: String,
     pub role: Role,
     pub require_sign_in_code: bool,
+    /// The workspace's team as of this reading (see [`team::members_at`](super::team::members_at)).
+    pub team_version: i64,
 }
 
 /// The active workspaces the person belongs to, by name.
 pub async fn memberships(landlord: &Landlord, account_id: i64) -> Result<Vec<MembershipOf>> {
-    let rows: Vec<(i64, String, String, String, bool)> = on_db!(landlord.db(), pool => sqlx::query_as(
-        "select w.id, w.slug, w.name, m.role, w.require_sign_in_code from memberships m
+    let rows: Vec<(i64, String, String, String, bool, i64)> = on_db!(landlord.db(), pool => sqlx::query_as(
+        "select w.id, w.slug, w.name, m.role, w.require_sign_in_code, w.team_version from memberships m
          join workspaces w on w.id = m.workspace_id
          where m.account_id = $1 and w.status = 'active' order by w.name, w.id",
     )
@@ -290,13 +292,14 @@ pub async fn memberships(landlord: &Landlord, account_id: i64) -> Result<Vec<Mem
     .await)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(workspace_id, slug, name, role, require_sign_in_code)| {
+        .filter_map(|(workspace_id, slug, name, role, require_sign_in_code, team_version)| {
             Some(MembershipOf {
                 workspace_id,
                 slug,
                 name,
                 role: Role::parse(&role)?,
                 require_sign_in_code,
+                team_version,
             })
         })
         .collect())

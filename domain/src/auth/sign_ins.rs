@@ -237,7 +237,8 @@ async fn checked(
     let sql = format!(
         "select s.id, s.account_id, s.created_at, s.last_seen_at, s.ip, s.user_agent,
                 a.email, a.name, a.email_verified_at, a.disabled_at, a.created_at as account_created_at,
-                w.id as workspace_id, w.slug, w.name as workspace_name, m.role, w.require_sign_in_code
+                w.id as workspace_id, w.slug, w.name as workspace_name, m.role, w.require_sign_in_code,
+                w.team_version
          from sign_ins s
          left join accounts a on a.id = s.account_id
          left join (memberships m join workspaces w on w.id = m.workspace_id and w.status = 'active')
@@ -294,6 +295,7 @@ async fn checked(
                 name: row.workspace_name?,
                 role: Role::parse(&row.role?)?,
                 require_sign_in_code: row.require_sign_in_code?,
+                team_version: row.team_version?,
             })
         })
         .collect();
@@ -323,6 +325,7 @@ struct CheckedRow {
     workspace_name: Option<String>,
     role: Option<String>,
     require_sign_in_code: Option<bool>,
+    team_version: Option<i64>,
 }
 
 /// The account's live sign-ins, most recently used first.

@@ -13,6 +13,10 @@ use crate::{Error, Landlord, Result, Workspace, WorkspaceId, mail, on_db, on_tx}
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Member {
@@ -22,25 +26,71 @@ pub struct Member {
     pub role: Role,
 }
 
+/// The workspace's members, by name.
 pub async fn members(landlord: &Landlord, workspace: WorkspaceId) -> Result<Vec<Member>> {
-    let rows: Vec<(i64, String, String, String)> = on_db!(landlord.db(), pool => sqlx::query_as(
-        "select a.id, a.name, a.email, m.role from memberships m join accounts a on a.id = m.account_id
-         where m.workspace_id = $1 order by a.name, a.id",
-    )
-    .bind(workspace.get())
-    .fetch_all(pool)
-    .await)?;
-    Ok(rows
+    Ok(read(landlord, workspace).await?.1)
+}
+
+/// [`members`] as of `version`, the workspace's `team_version` that the caller's membership was read with
+/// ([`MembershipOf::team_version`](super::accounts::MembershipOf::team_version)). Every change to the team
+/// moves that version on in the same transaction (triggers in the landlord's schema), so a team read at the
+/// same version is still the team: it comes from memory, and the database is asked only after a change.
+pub async fn members_at(landlord: &Landlord, workspace: WorkspaceId, version: i64) -> Result<Arc<[Member]>> {
+    if let Some(team) = landlord.teams().get(workspace, version) {
+        return Ok(team);
+    }
+    let (read_at, members) = read(landlord, workspace).await?;
+    let team: Arc<[Member]> = members.into();
+    landlord.teams().put(workspace, read_at, team.clone());
+    Ok(team)
+}
+
+/// The members with the version they are at, in one statement (one snapshot).
+async fn read(landlord: &Landlord, workspace: WorkspaceId) -> Result<(i64, Vec<Member>)> {
+    let rows: Vec<(i64, Option<i64>, Option<String>, Option<String>, Option<String>)> = on_db!(landlord.db(), pool => sqlx::query_as(
+            "select w.team_version, a.id, a.name, a.email, m.role from workspaces w
+             left join (memberships m join accounts a on a.id = m.account_id) on m.workspace_id = w.id
+             where w.id = $1 order by a.name, a.id",
+        )
+        .bind(workspace.get())
+        .fetch_all(pool)
+        .await)?;
+    let version = rows.first().map_or(0, |row| row.0);
+    let members = rows
         .into_iter()
-        .filter_map(|(account_id, name, email, role)| {
+        .filter_map(|(_, account_id, name, email, role)| {
             Some(Member {
-                account_id,
-                name,
-                email,
-                role: Role::parse(&role)?,
+                account_id: account_id?,
+                name: name?,
+                email: email?,
+                role: Role::parse(&role?)?,
             })
         })
-        .collect())
+        .collect();
+    Ok((version, members))
+}
+
+/// The teams last read, one per workspace, each with the `team_version` it was read at. Small: a few
+/// members per workspace that has been used since the server started.
+#[derive(Default)]
+pub struct Teams(Mutex<HashMap<WorkspaceId, (i64, Arc<[Member]>)>>);
+
+impl Teams {
+    fn get(&self, workspace: WorkspaceId, version: i64) -> Option<Arc<[Member]>> {
+        let teams = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        teams
+            .get(&workspace)
+            .filter(|(at, _)| *at == version)
+            .map(|(_, team)| team.clone())
+    }
+
+    /// Keeps the newest of what concurrent requests read.
+    fn put(&self, workspace: WorkspaceId, version: i64, team: Arc<[Member]>) {
+        let mut teams = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if teams.get(&workspace).is_none_or(|(at, _)| *at <= version) {
+            teams.insert(workspace, (version, team));
+        }
+    }
 }
 
 /// Whether `actor` may give or take away `role` in a workspace where they hold `actor_role`.

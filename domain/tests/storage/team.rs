@@ -7,6 +7,7 @@ use domain::{
     Error, Workspace,
     auth::{
         accounts::{self, Account, Role},
+        credentials,
         team::{self, AcceptError, Acceptor},
     },
 };
@@ -347,4 +348,82 @@ async fn two_owners_demoting_each_other_at_once_leave_one_owner(env: TestEnv) {
                 .unwrap();
         }
     }
+}
+
+on_both_backends!(the_team_held_in_memory_follows_every_change_to_it);
+
+/// The version the owner's membership of `workspace` reads, and the team as of it.
+async fn team_as_seen_by(env: &TestEnv, viewer: i64, workspace: &Workspace) -> (i64, Vec<(String, Role)>) {
+    let landlord = env.router.landlord();
+    let membership = accounts::memberships(landlord, viewer)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.workspace_id == workspace.id.get())
+        .expect("a member");
+    let team = team::members_at(landlord, workspace.id, membership.team_version)
+        .await
+        .unwrap();
+    let listed = team.iter().map(|m| (m.email.clone(), m.role)).collect();
+    (membership.team_version, listed)
+}
+
+async fn the_team_held_in_memory_follows_every_change_to_it(env: TestEnv) {
+    let landlord = env.router.landlord();
+    let (owner, workspace) = owner(&env, true).await;
+    let other = env.router.create_workspace("other", "Other").await.unwrap();
+    accounts::set_membership(landlord, owner.id, other.id, Role::Owner)
+        .await
+        .unwrap();
+    let (start, team) = team_as_seen_by(&env, owner.id, &workspace).await;
+    assert_eq!(team, vec![("owner@example.com".to_owned(), Role::Owner)]);
+    let (other_start, _) = team_as_seen_by(&env, owner.id, &other).await;
+
+    let agent = accounts::create(landlord, "agent@example.com", "Ada", &SecretString::from(PASSWORD))
+        .await
+        .unwrap();
+    accounts::set_membership(landlord, agent.id, workspace.id, Role::Agent)
+        .await
+        .unwrap();
+    let (joined, team) = team_as_seen_by(&env, owner.id, &workspace).await;
+    assert!(joined > start, "a new member moves the version on");
+    assert_eq!(
+        team,
+        vec![
+            ("agent@example.com".to_owned(), Role::Agent),
+            ("owner@example.com".to_owned(), Role::Owner)
+        ]
+    );
+    // Read again at the same version: the same team (now from memory).
+    assert_eq!(team_as_seen_by(&env, owner.id, &workspace).await, (joined, team));
+
+    team::change_role(landlord, owner.id, workspace.id, agent.id, Role::Admin)
+        .await
+        .unwrap();
+    let (promoted, team) = team_as_seen_by(&env, owner.id, &workspace).await;
+    assert!(promoted > joined, "a new role moves the version on");
+    assert_eq!(team[0], ("agent@example.com".to_owned(), Role::Admin));
+
+    let agent = accounts::by_id(landlord, agent.id).await.unwrap();
+    credentials::change_email(
+        landlord,
+        &agent,
+        &SecretString::from(PASSWORD),
+        "ada@example.com",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let (moved, team) = team_as_seen_by(&env, owner.id, &workspace).await;
+    assert!(moved > promoted, "a new address moves the version on");
+    assert_eq!(team[0], ("ada@example.com".to_owned(), Role::Admin));
+
+    team::remove(landlord, owner.id, workspace.id, agent.id).await.unwrap();
+    let (removed, team) = team_as_seen_by(&env, owner.id, &workspace).await;
+    assert!(removed > moved, "a removal moves the version on");
+    assert_eq!(team, vec![("owner@example.com".to_owned(), Role::Owner)]);
+
+    let (other_now, other_team) = team_as_seen_by(&env, owner.id, &other).await;
+    assert_eq!(other_now, other_start, "another workspace's team did not change");
+    assert_eq!(other_team, vec![("owner@example.com".to_owned(), Role::Owner)]);
 }
