@@ -47,33 +47,46 @@ pub async fn members_at(landlord: &Landlord, workspace: WorkspaceId, version: i6
 
 /// The members with the version they are at, in one statement (one snapshot).
 async fn read(landlord: &Landlord, workspace: WorkspaceId) -> Result<(i64, Vec<Member>)> {
-    let rows: Vec<(i64, Option<i64>, Option<String>, Option<String>, Option<String>)> = on_db!(landlord.db(), pool => sqlx::query_as(
-            "select w.team_version, a.id, a.name, a.email, m.role from workspaces w
-             left join (memberships m join accounts a on a.id = m.account_id) on m.workspace_id = w.id
-             where w.id = $1 order by a.name, a.id",
-        )
-        .bind(workspace.get())
-        .fetch_all(pool)
-        .await)?;
-    let version = rows.first().map_or(0, |row| row.0);
+    let rows: Vec<TeamRow> = on_db!(landlord.db(), pool => sqlx::query_as(
+        "select w.team_version, a.id as account_id, a.name, a.email, m.role from workspaces w
+         left join (memberships m join accounts a on a.id = m.account_id) on m.workspace_id = w.id
+         where w.id = $1 order by a.name, a.id",
+    )
+    .bind(workspace.get())
+    .fetch_all(pool)
+    .await)?;
+    let version = rows.first().map_or(0, |row| row.team_version);
     let members = rows
         .into_iter()
-        .filter_map(|(_, account_id, name, email, role)| {
+        .filter_map(|row| {
             Some(Member {
-                account_id: account_id?,
-                name: name?,
-                email: email?,
-                role: Role::parse(&role?)?,
+                account_id: row.account_id?,
+                name: row.name?,
+                email: row.email?,
+                role: Role::parse(&row.role?)?,
             })
         })
         .collect();
     Ok((version, members))
 }
 
+/// A workspace's row with one of its members, if it has any.
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    team_version: i64,
+    account_id: Option<i64>,
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+}
+
+/// A team and the `team_version` it was read at.
+type TeamAt = (i64, Arc<[Member]>);
+
 /// The teams last read, one per workspace, each with the `team_version` it was read at. Small: a few
 /// members per workspace that has been used since the server started.
 #[derive(Default)]
-pub struct Teams(Mutex<HashMap<WorkspaceId, (i64, Arc<[Member]>)>>);
+pub struct Teams(Mutex<HashMap<WorkspaceId, TeamAt>>);
 
 impl Teams {
     fn get(&self, workspace: WorkspaceId, version: i64) -> Option<Arc<[Member]>> {
