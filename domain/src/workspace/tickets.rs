@@ -939,14 +939,43 @@ pub async fn update_many(
     if ids.len() > 500 {
         return Err(invalid("Change at most 500 tickets at a time."));
     }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     let mut tx = begin(ws).await?;
+    if changes.status.is_some() {
+        lock_in_order(&mut tx, &ids).await?;
+    }
     let mut changed = 0;
-    for id in ids {
+    for id in &ids {
         let (_, was_changed) = update_in(ws, &mut tx, actor, *id, changes, now).await?;
         changed += usize::from(was_changed);
     }
     tx.commit().await?;
     Ok(changed)
+}
+
+/// On PostgreSQL, locks the tickets `ids` (sorted) and then the `solved_counts` rows of the hours they were
+/// solved in, each in ascending order, before a status change to all of them. Every other write locks a
+/// ticket before the one hourly row its trigger moves, and a new solve's hour is the latest there is, so
+/// writers at the same time wait for one another instead of deadlocking. (SQLite's writers take turns.)
+async fn lock_in_order(tx: &mut Tx, ids: &[i64]) -> Result<()> {
+    if let Tx::Postgres(tx) = tx {
+        sqlx::query("select id from tickets where id = any($1) order by id for update")
+            .bind(ids)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "select hour from solved_counts
+             where hour in (select floor(extract(epoch from solved_at) / 3600)::bigint from tickets
+                            where id = any($1) and solved_at is not null)
+             order by hour for update",
+        )
+        .bind(ids)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //!
 //! Every page is a range scan on an index that matches its sort order; the next page starts after the last
 //! row's sort key, so page 1,000 costs what page 1 costs. Counts come from `ticket_counts`, which triggers
-//! keep per (status, assignee), so they cost the same at a thousand tickets as at a million.
+//! keep per (status, assignee), and "recently solved" from `solved_counts`, which triggers keep per hour, so
+//! they cost the same at a thousand tickets as at a million.
 
 use super::tickets::{COLUMNS, Status, Ticket};
 use crate::{Error, Result, WorkspaceDb, on_db, on_write};
@@ -222,13 +223,44 @@ pub const RECENTLY: Duration = Duration::days(7);
 
 /// The rows the counts come from, as `(kind, id, name, extra, n, pos)`: per (status, assignee) with
 /// tickets, kind `n` (PostgreSQL keeps a count in several shards, one per connection that changed it;
-/// SQLite in one), and kind `r` for the recently solved. `$1` is the start of "recently".
+/// SQLite in one), and kind `r` for the recently solved: the hourly buckets after the hour "recently" starts
+/// in, and the tickets solved in that first, partial hour. `$1`, `$2` and `$3` are [`Recently`]'s.
 const COUNT_ROWS: &str = "select 'n' as kind, assignee as id, status as name, cast(null as text) as extra, n,
                                  cast(0 as bigint) as pos
                           from (select status, assignee, cast(sum(n) as bigint) as n from ticket_counts
                                 group by status, assignee) c where n > 0
                           union all
-                          select 'r', 0, '', null, count(*), 0 from tickets where solved_at >= $1";
+                          select 'r', 0, '', null,
+                                 (select cast(coalesce(sum(n), 0) as bigint) from solved_counts where hour > $2)
+                                 + (select count(*) from tickets where solved_at >= $1 and solved_at < $3),
+                                 0";
+
+/// Where "recently solved" starts, split as [`COUNT_ROWS`] reads it: the start itself (`$1`), the hour it
+/// falls in (`$2`, hours since 1970 in UTC, as `solved_counts` numbers them) and the end of that hour (`$3`).
+struct Recently {
+    since: DateTime<Utc>,
+    hour: i64,
+    hour_end: DateTime<Utc>,
+}
+
+impl Recently {
+    fn before(now: DateTime<Utc>) -> Recently {
+        let since = now - RECENTLY;
+        let hour = since.timestamp().div_euclid(3600);
+        let hour_end = DateTime::from_timestamp(hour.saturating_add(1).saturating_mul(3600), 0).unwrap_or(since);
+        Recently { since, hour, hour_end }
+    }
+}
+
+/// Binds a [`Recently`] as `$1`–`$3`.
+macro_rules! bind_recently {
+    ($query:expr, $recently:expr) => {
+        $query
+            .bind($recently.since)
+            .bind($recently.hour)
+            .bind($recently.hour_end)
+    };
+}
 
 /// One row of a combined query: which part it belongs to (`kind`) and up to four values.
 #[derive(sqlx::FromRow)]
@@ -258,8 +290,9 @@ fn tally(counts: &mut Counts, row: &PanelRow, me: i64) {
 }
 
 pub async fn counts(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Counts> {
+    let recently = Recently::before(now);
     let rows: Vec<PanelRow> =
-        on_db!(ws.db(), pool => sqlx::query_as(COUNT_ROWS).bind(now - RECENTLY).fetch_all(pool).await)?;
+        on_db!(ws.db(), pool => bind_recently!(sqlx::query_as(COUNT_ROWS), recently).fetch_all(pool).await)?;
     let mut counts = Counts::default();
     for row in &rows {
         tally(&mut counts, row, me);
@@ -294,13 +327,13 @@ pub async fn panel(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Pane
                from (select name from tags order by name limit {}) t
                union all
                select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
-               where account_id = $2
+               where account_id = $4
              ) panel order by kind, pos",
             super::tickets::TAG_CHOICES
         )
     });
-    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => sqlx::query_as(SQL.as_str())
-        .bind(now - RECENTLY)
+    let recently = Recently::before(now);
+    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => bind_recently!(sqlx::query_as(SQL.as_str()), recently)
         .bind(me)
         .fetch_all(pool)
         .await)?;

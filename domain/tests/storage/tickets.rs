@@ -501,6 +501,86 @@ async fn the_list_filters_sorts_pages_and_counts(env: TestEnv) {
     views::delete_view(&ws, 1, view.id).await.unwrap();
 }
 
+on_both_backends!(recently_solved_follows_solves_reopens_and_the_clock);
+async fn recently_solved_follows_solves_reopens_and_the_clock(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    let status = |status| Changes {
+        status: Some(status),
+        ..Default::default()
+    };
+    // Solved from now back to 9 days ago, 111 minutes and a few odd milliseconds apart: across hour
+    // boundaries and on both sides of the seven days.
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        let at = now - Duration::minutes(111 * i) - Duration::milliseconds(1_237 * i);
+        let new = new_ticket("c@example.com", &format!("Ticket {i}"), "x");
+        let t = tickets::create(&ws, &me, &new, at - Duration::hours(1)).await.unwrap();
+        tickets::update(&ws, &me, t.id, &status(Status::Solved), at)
+            .await
+            .unwrap();
+        ids.push(t.id);
+    }
+    // What the counts must say at `when`: the stored tickets solved in the seven days before it.
+    let check = async |label: &str| {
+        let stored = all_tickets(&ws).await;
+        for when in [
+            now,
+            now + Duration::minutes(17),
+            now + Duration::minutes(63) + Duration::seconds(5),
+            now - Duration::days(1) + Duration::milliseconds(400),
+            now + Duration::days(2),
+        ] {
+            let since = when - views::RECENTLY;
+            let expected = stored
+                .iter()
+                .filter(|t| t.solved_at.is_some_and(|s| s >= since))
+                .count() as i64;
+            let counts = views::counts(&ws, 1, when).await.unwrap();
+            assert_eq!(counts.recently_solved, expected, "{label}, at {when}");
+            assert_eq!(views::panel(&ws, 1, when).await.unwrap().counts, counts, "{label}");
+        }
+    };
+    check("solved").await;
+    assert_eq!(
+        views::counts(&ws, 1, now).await.unwrap().recently_solved,
+        91,
+        "7 days are 90.8 steps of 111 minutes"
+    );
+
+    // Closing a solved ticket keeps its solved time; reopening one takes it out.
+    for (i, id) in ids.iter().enumerate().step_by(3) {
+        let to = if i % 2 == 0 { Status::Closed } else { Status::Open };
+        tickets::update(&ws, &me, *id, &status(to), now).await.unwrap();
+    }
+    check("closed and reopened one by one").await;
+
+    // Two bulk changes at once, over tickets solved in the same hours taken in opposite orders.
+    let evens: Vec<i64> = ids.iter().copied().skip(1).step_by(2).collect();
+    let odds: Vec<i64> = ids.iter().copied().skip(2).step_by(2).rev().collect();
+    let (reopen, pend) = (status(Status::Open), status(Status::Pending));
+    let (a, b) = tokio::join!(
+        tickets::update_many(&ws, &me, &evens, &reopen, now),
+        tickets::update_many(&ws, &me, &odds, &pend, now),
+    );
+    assert!(a.unwrap() > 0 && b.unwrap() > 0);
+    check("reopened in bulk").await;
+    assert_eq!(views::counts(&ws, 1, now).await.unwrap().recently_solved, 1);
+
+    let later = now + Duration::minutes(30);
+    assert_eq!(
+        tickets::update_many(&ws, &me, &ids, &status(Status::Solved), later)
+            .await
+            .unwrap(),
+        120,
+        "the closed one becomes solved again too"
+    );
+    check("solved again in bulk").await;
+    assert_eq!(views::counts(&ws, 1, later).await.unwrap().recently_solved, 120);
+}
+
 on_both_backends!(search_ranks_highlights_and_escapes);
 async fn search_ranks_highlights_and_escapes(env: TestEnv) {
     let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
