@@ -7,10 +7,10 @@
 use crate::group_commit::{GateTx, WriteGate};
 use sqlx::{
     PgPool, SqlitePool,
-    postgres::{PgConnectOptions, PgPoolOptions},
+    postgres::{PgConnectOptions, PgPoolOptions, PgSslMode},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{net::IpAddr, path::Path, str::FromStr, sync::Arc, time::Duration};
 use zeroize::Zeroizing;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -211,7 +211,7 @@ pub async fn sqlite_pool(options: SqliteConnectOptions, max_connections: u32) ->
 }
 
 pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
-    let options = PgConnectOptions::from_str(url)?;
+    let options = postgres_options(url, std::env::var_os("PGSSLMODE").is_some())?;
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(0)
@@ -219,6 +219,31 @@ pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, sq
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
+}
+
+/// The options of a PostgreSQL URL. A server on this machine (a loopback address, `localhost` or a Unix
+/// socket) is spoken to without TLS unless the URL or `PGSSLMODE` (`ssl_mode_set`) names an `sslmode`:
+/// loopback traffic never leaves the kernel, so TLS there would protect nothing and would cost both sides
+/// an encryption of every query and row. Any other server keeps the driver's default (`prefer`) or what the
+/// URL asks for (`sslmode=verify-full` in production).
+pub fn postgres_options(url: &str, ssl_mode_set: bool) -> Result<PgConnectOptions, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    let named = ssl_mode_set
+        || url::Url::parse(url)
+            .is_ok_and(|url| url.query_pairs().any(|(key, _)| key == "sslmode" || key == "ssl-mode"));
+    let host = options.get_host();
+    let local = host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    Ok(if local && !named {
+        options.ssl_mode(PgSslMode::Disable)
+    } else {
+        options
+    })
 }
 
 /// Integers as the inside of an SQL `in (…)` list (`3,1,2`), the same on both backends (SQLite binds no
@@ -240,6 +265,34 @@ pub fn quote_literal(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_servers_are_spoken_to_without_tls_unless_the_url_says_otherwise() {
+        let mode = |url: &str, set: bool| postgres_options(url, set).unwrap().get_ssl_mode();
+        for local in [
+            "postgres://u@127.0.0.1:5432/d",
+            "postgres://u@localhost/d",
+            "postgres://u@[::1]:5432/d",
+            "postgres://u@127.8.9.10/d",
+            "postgres:///d?host=/var/run/postgresql",
+        ] {
+            assert!(matches!(mode(local, false), PgSslMode::Disable), "{local}");
+            assert!(
+                !matches!(mode(local, true), PgSslMode::Disable),
+                "{local} with PGSSLMODE"
+            );
+        }
+        assert!(matches!(
+            mode("postgres://u@127.0.0.1/d?sslmode=require", false),
+            PgSslMode::Require
+        ));
+        assert!(matches!(mode("postgres://u@db.internal/d", false), PgSslMode::Prefer));
+        assert!(matches!(mode("postgres://u@10.0.0.7/d", false), PgSslMode::Prefer));
+        assert!(matches!(
+            mode("postgres://u@db.internal/d?sslmode=verify-full", false),
+            PgSslMode::VerifyFull
+        ));
+    }
 
     #[test]
     fn identifiers_and_literals_are_quoted() {
