@@ -237,6 +237,10 @@ const COUNT_ROWS: &str = "select 'n' as kind, assignee as id, status as name, ca
 
 /// Where "recently solved" starts, split as [`COUNT_ROWS`] reads it: the start itself (`$1`), the hour it
 /// falls in (`$2`, hours since 1970 in UTC, as `solved_counts` numbers them) and the end of that hour (`$3`).
+///
+/// The start is [`RECENTLY`] before now, rounded down to the minute: the bundled SQLite plans a statement
+/// again whenever a value bound in its `where` changes (`SQLITE_ENABLE_STAT4`), and a start that moved on
+/// every call did that on every list page (view counts p50 0.72–0.79 ms → 1.09–1.11 ms at 100k tickets).
 struct Recently {
     since: DateTime<Utc>,
     hour: i64,
@@ -246,6 +250,7 @@ struct Recently {
 impl Recently {
     fn before(now: DateTime<Utc>) -> Recently {
         let since = now - RECENTLY;
+        let since = DateTime::from_timestamp(since.timestamp().div_euclid(60) * 60, 0).unwrap_or(since);
         let hour = since.timestamp().div_euclid(3600);
         let hour_end = DateTime::from_timestamp(hour.saturating_add(1).saturating_mul(3600), 0).unwrap_or(since);
         Recently { since, hour, hour_end }

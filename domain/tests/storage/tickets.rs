@@ -523,7 +523,8 @@ async fn recently_solved_follows_solves_reopens_and_the_clock(env: TestEnv) {
             .unwrap();
         ids.push(t.id);
     }
-    // What the counts must say at `when`: the stored tickets solved in the seven days before it.
+    // What the counts must say at `when`: the stored tickets solved since the minute that began seven days
+    // before it.
     let check = async |label: &str| {
         let stored = all_tickets(&ws).await;
         for when in [
@@ -533,7 +534,10 @@ async fn recently_solved_follows_solves_reopens_and_the_clock(env: TestEnv) {
             now - Duration::days(1) + Duration::milliseconds(400),
             now + Duration::days(2),
         ] {
-            let since = when - views::RECENTLY;
+            let exact = when - views::RECENTLY;
+            let since = exact
+                - Duration::seconds(exact.timestamp().rem_euclid(60))
+                - Duration::nanoseconds(exact.timestamp_subsec_nanos().into());
             let expected = stored
                 .iter()
                 .filter(|t| t.solved_at.is_some_and(|s| s >= since))
