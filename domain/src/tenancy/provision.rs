@@ -95,7 +95,7 @@ impl Servers {
                     }
                 }
                 let url = self.role_url(&server, &name, &password)?;
-                let pool = db::postgres_pool(&url, self.connections).await?;
+                let pool = db::postgres_workspace_pool(&url, self.connections).await?;
                 Ok(Provisioned {
                     db: Db::Postgres(pool),
                     credentials: Zeroizing::new(url.into_bytes()),
@@ -120,7 +120,7 @@ impl Servers {
             Backend::Postgres => {
                 let url = std::str::from_utf8(credentials)
                     .map_err(|_| Error::Config(format!("workspace {} has malformed credentials", workspace.id)))?;
-                Ok(Db::Postgres(db::postgres_pool(url, self.connections).await?))
+                Ok(Db::Postgres(db::postgres_workspace_pool(url, self.connections).await?))
             }
         }
     }

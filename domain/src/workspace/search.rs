@@ -123,6 +123,10 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
         }
         Db::Postgres(pool) => {
             let text = words.join(" ");
+            // A workspace's connections run generic plans (`db::WORKSPACE_PLAN_CACHE_MODE`); search is
+            // planned for its words, as PostgreSQL does by default, in a transaction that ends with it.
+            let mut tx = pool.begin().await?;
+            sqlx::query(crate::db::PLANNER_DEFAULT).execute(&mut *tx).await?;
             // Which plan finds the newest matches fastest depends on how common the words are: when every
             // word is in at least 1 % of tickets (the column statistics' most common elements), walking the
             // primary key from the newest ticket finds them at once; otherwise the GIN index finds the few
@@ -138,7 +142,7 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
                         (select count(*) from words)",
             )
             .bind(&text)
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await?;
             // The plan is chosen here, not left to the planner: its row estimate for `@@` can be off by a
             // hundred times (a common word estimated at 0.5 % took the GIN path and sorted 800,000 rows), and a
@@ -163,7 +167,7 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             .bind(&text)
             .bind(CANDIDATES)
             .bind(limit)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await?;
             let snippets: Vec<(i64, String)> = sqlx::query_as(
                 "select t.id, ts_headline('simple', t.subject || E'\\n' || coalesce(b.body, ''),
@@ -176,8 +180,9 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             )
             .bind(&text)
             .bind(&ids)
-            .fetch_all(pool)
+            .fetch_all(&mut *tx)
             .await?;
+            tx.commit().await?;
             (ids, snippets)
         }
     };

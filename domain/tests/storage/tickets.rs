@@ -668,6 +668,39 @@ async fn search_ranks_highlights_and_escapes(env: TestEnv) {
     }
 }
 
+/// PostgreSQL only: a workspace's connections run generic plans; search asks for the planner's default in
+/// a transaction of its own, which leaves its connection as it was (one connection here, so every search
+/// and every check use the same one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_workspace_connections_run_generic_plans_except_for_search() {
+    let config = domain::StorageConfig {
+        workspace_connections: 1,
+        ..Default::default()
+    };
+    let Some(env) = crate::helpers::postgres_env(config).await else {
+        return;
+    };
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let generic = Some(domain::db::WORKSPACE_PLAN_CACHE_MODE.to_owned());
+    assert_eq!(ws.postgres_plan_cache_mode().await.unwrap(), generic);
+    let me = agent(1, "Ada Agent", "acme");
+    let ticket = tickets::create(
+        &ws,
+        &me,
+        &new_ticket("a@example.com", "Printer", "toner is out"),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    for _ in 0..8 {
+        // Past the five executions after which PostgreSQL may switch a statement to a generic plan.
+        let hits = search::search(&ws, "toner", 10).await.unwrap();
+        assert_eq!(hits.iter().map(|h| h.ticket.id).collect::<Vec<_>>(), [ticket.id]);
+        assert_eq!(ws.postgres_plan_cache_mode().await.unwrap(), generic);
+    }
+}
+
 /// SQLite only: BM25 weighs each word by how rare it is; PostgreSQL's `ts_rank` looks at the ticket alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_weighs_rare_words_above_common_ones() {
