@@ -339,37 +339,6 @@ mod tests {
         ));
     }
 
-    /// A connection that died while idle (here its backend is terminated, as a database restart would) is
-    /// found by the ping before it is handed out, and a new one answers instead: no query fails.
-    #[tokio::test]
-    async fn a_connection_that_died_while_idle_is_replaced_before_use() {
-        let url =
-            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let pool = match postgres_pool(&url, 1).await {
-            Ok(pool) => pool,
-            Err(error) if std::env::var_os("FERRODESK_REQUIRE_POSTGRES").is_none() => {
-                eprintln!("skipped: no PostgreSQL at {url}: {error}");
-                return;
-            }
-            Err(error) => panic!("PostgreSQL is required but does not answer at {url}: {error}"),
-        };
-        let pid = || async {
-            sqlx::query_scalar::<_, i32>("select pg_backend_pid()")
-                .fetch_one(&pool)
-                .await
-        };
-        let first = pid().await.unwrap();
-        let admin = postgres_pool(&url, 1).await.unwrap();
-        sqlx::query("select pg_terminate_backend($1)")
-            .bind(first)
-            .execute(&admin)
-            .await
-            .unwrap();
-        tokio::time::sleep(PING_IDLE_AFTER + Duration::from_millis(200)).await;
-        let second = pid().await.expect("the dead connection is replaced, not used");
-        assert_ne!(second, first);
-    }
-
     #[test]
     fn identifiers_and_literals_are_quoted() {
         assert_eq!(quote_ident("fd_ws_1"), "\"fd_ws_1\"");

@@ -55,6 +55,33 @@ async fn a_workspace_database_that_is_behind_is_migrated_when_opened(env: TestEn
     assert_eq!(version, domain::tenancy::latest_schema_version());
 }
 
+/// PostgreSQL only: a pooled connection that died while idle (here its backend is terminated, as a database
+/// restart would) is found by the ping before it is handed out, and a new one answers instead: no query
+/// fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_died_while_idle_is_replaced_before_use() {
+    let Some(env) = crate::helpers::postgres_env(Default::default()).await else {
+        return;
+    };
+    let url = env.pg_admin_url().expect("a PostgreSQL environment");
+    let pool = domain::db::postgres_pool(&url, 1).await.unwrap();
+    let pid = || async {
+        sqlx::query_scalar::<_, i32>("select pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+    };
+    let first = pid().await.unwrap();
+    let admin = domain::db::postgres_pool(&url, 1).await.unwrap();
+    sqlx::query("select pg_terminate_backend($1)")
+        .bind(first)
+        .execute(&admin)
+        .await
+        .unwrap();
+    tokio::time::sleep(domain::db::PING_IDLE_AFTER + std::time::Duration::from_millis(200)).await;
+    let second = pid().await.expect("the dead connection is replaced, not used");
+    assert_ne!(second, first);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_pragmas_read_back_as_set() {
     let env = sqlite_env(Default::default()).await;
