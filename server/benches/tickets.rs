@@ -1,10 +1,11 @@
 //! Ticket benchmark: prints numbers, asserts nothing.
 //!
 //! `cargo bench -p server --bench tickets -- [--tickets N] [--backend sqlite|postgres] [--requests N]
-//! [--seconds N] [--creations N] [--data-dir DIR] [--only latency,throughput,create]`
+//! [--seconds N] [--creations N] [--data-dir DIR] [--only latency,throughput,create] [--encoding br]`
 //! (`make bench-tickets TICKETS=… BACKEND=…`). Starts the real server in this process on a fresh data
 //! directory, signs an owner up over HTTP, seeds the workspace with `ferrodesk seed`'s generator, then
-//! measures over HTTP with keep-alive connections, as a browser would:
+//! measures over HTTP with keep-alive connections, as a browser would (but asking for uncompressed pages
+//! unless `--encoding` names an `Accept-Encoding`, as a browser's `br` or `gzip`):
 //! the full list page (server-rendered, filtered, 50 rows), the view counts, a ticket page, search for a
 //! rare and a common word, list pages per second with 8 connections, durable ticket creation (each
 //! answered after its commit) with 8 connections, and the memory the process holds.
@@ -39,6 +40,9 @@ struct Args {
     /// How many tickets the creation part creates: enough to include the index merges and WAL checkpoints
     /// that some commits pay for, which a short run may or may not meet.
     creations: u64,
+    /// An `Accept-Encoding` for the page requests (a browser sends one, and the server then compresses
+    /// every page); without it the pages come uncompressed.
+    encoding: Option<String>,
 }
 
 impl Args {
@@ -58,6 +62,7 @@ fn args() -> Args {
         data_dir: None,
         only: None,
         creations: 6000,
+        encoding: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -69,6 +74,7 @@ fn args() -> Args {
             "--only" => args.only = it.next(),
             "--creations" => args.creations = it.next().and_then(|v| v.parse().ok()).expect("--creations N"),
             "--data-dir" => args.data_dir = Some(it.next().expect("--data-dir DIR").into()),
+            "--encoding" => args.encoding = Some(it.next().expect("--encoding br|gzip")),
             _ => {}
         }
     }
@@ -155,20 +161,25 @@ struct Client {
     http: reqwest::Client,
     base: String,
     cookie: String,
+    encoding: Option<String>,
+    /// The page bytes received (as sent: compressed when an encoding was asked for).
+    received: AtomicU64,
 }
 
 impl Client {
     async fn get(&self, path: &str) -> Duration {
         let started = Instant::now();
-        let response = self
+        let mut request = self
             .http
             .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
+            .header("cookie", &self.cookie);
+        if let Some(encoding) = &self.encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status();
         let body = response.bytes().await.unwrap();
+        self.received.fetch_add(body.len() as u64, Ordering::Relaxed);
         assert!(
             status.is_success(),
             "{path}: {status} {}",
@@ -316,7 +327,16 @@ async fn main() {
             cookie
         }
     };
-    let client = Arc::new(Client { http, base, cookie });
+    let client = Arc::new(Client {
+        http,
+        base,
+        cookie,
+        encoding: args.encoding.clone(),
+        received: AtomicU64::new(0),
+    });
+    if let Some(encoding) = &args.encoding {
+        println!("page requests send Accept-Encoding: {encoding}");
+    }
 
     if args.runs("latency") {
         let n = args.requests;
@@ -379,6 +399,7 @@ async fn main() {
     if args.runs("throughput") {
         // Throughput with 8 connections.
         let done = Arc::new(AtomicU64::new(0));
+        let received_before = client.received.load(Ordering::Relaxed);
         let before = cpu_and_switches();
         let until = Instant::now() + Duration::from_secs(args.seconds);
         let mut tasks = Vec::new();
@@ -400,6 +421,12 @@ async fn main() {
             done.load(Ordering::Relaxed) as f64 / args.seconds as f64
         );
         cost_per("page", done.load(Ordering::Relaxed), before);
+        println!(
+            "  {:.1} KB received per page",
+            (client.received.load(Ordering::Relaxed) - received_before) as f64
+                / done.load(Ordering::Relaxed).max(1) as f64
+                / 1000.0
+        );
     }
     if args.runs("create") {
         // Durable creation with 8 connections.

@@ -41,13 +41,36 @@ async fn the_offline_page_is_an_ordinary_page() {
 #[tokio::test]
 async fn pages_are_compressed_for_clients_that_accept_it() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/"))
-        .header("accept-encoding", "br, gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(header(&response, "content-encoding"), "br");
+    // What Chromium and Firefox send, what Safari sends, and a client that takes nothing but brotli.
+    for (accepted, expected) in [
+        ("gzip, deflate, br, zstd", Some("zstd")),
+        ("gzip, deflate, br", Some("gzip")),
+        ("br", None),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/"))
+            .header("accept-encoding", accepted)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers().get("content-encoding").map(|v| v.to_str().unwrap()),
+            expected,
+            "{accepted}"
+        );
+        let body = response.bytes().await.unwrap();
+        if expected.is_none() {
+            assert!(
+                String::from_utf8_lossy(&body).contains("</html>"),
+                "{accepted}: the page itself"
+            );
+        } else {
+            assert!(
+                !body.is_empty() && !body.windows(7).any(|w| w == b"</html>"),
+                "{accepted}: compressed"
+            );
+        }
+    }
 }
