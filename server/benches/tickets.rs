@@ -1,11 +1,11 @@
 //! Ticket benchmark: prints numbers, asserts nothing.
 //!
 //! `cargo bench -p server --bench tickets -- [--tickets N] [--backend sqlite|postgres] [--requests N]
-//! [--seconds N] [--creations N] [--data-dir DIR] [--only latency,throughput,create] [--encoding br]`
+//! [--seconds N] [--creations N] [--data-dir DIR] [--only latency,throughput,create] [--encoding E]`
 //! (`make bench-tickets TICKETS=… BACKEND=…`). Starts the real server in this process on a fresh data
 //! directory, signs an owner up over HTTP, seeds the workspace with `ferrodesk seed`'s generator, then
 //! measures over HTTP with keep-alive connections, as a browser would (but asking for uncompressed pages
-//! unless `--encoding` names an `Accept-Encoding`, as a browser's `br` or `gzip`):
+//! unless `--encoding` gives an `Accept-Encoding`, as Chromium's `gzip, deflate, br, zstd`):
 //! the full list page (server-rendered, filtered, 50 rows), the view counts, a ticket page, search for a
 //! rare and a common word, list pages per second with 8 connections, durable ticket creation (each
 //! answered after its commit) with 8 connections, and the memory the process holds.
@@ -74,7 +74,7 @@ fn args() -> Args {
             "--only" => args.only = it.next(),
             "--creations" => args.creations = it.next().and_then(|v| v.parse().ok()).expect("--creations N"),
             "--data-dir" => args.data_dir = Some(it.next().expect("--data-dir DIR").into()),
-            "--encoding" => args.encoding = Some(it.next().expect("--encoding br|gzip")),
+            "--encoding" => args.encoding = Some(it.next().expect("--encoding ACCEPT-ENCODING")),
             _ => {}
         }
     }
