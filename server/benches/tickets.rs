@@ -98,44 +98,109 @@ fn percentiles(label: &str, mut samples: Vec<Duration>) {
     );
 }
 
-/// CPU time this process has used (all threads, user and kernel), and its threads' context switches.
-/// Divided by the work done, these tell two runs apart on a machine whose speed varies from minute to
-/// minute, where pages per second alone does not.
-fn cpu_and_switches() -> (Duration, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which ends with the last ')'): utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or("", |(_, rest)| rest)
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields
-        .get(11..13)
-        .map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
-    let switches = std::fs::read_dir("/proc/self/task")
-        .map(|tasks| {
-            tasks
-                .flatten()
-                .map(|task| {
-                    let status = task.path().join("status");
-                    status_number(&status, "voluntary_ctxt_switches:")
-                        + status_number(&status, "nonvoluntary_ctxt_switches:")
-                })
-                .sum()
-        })
-        .unwrap_or(0);
-    // The kernel counts in clock ticks of 1/100 s on Linux (USER_HZ).
-    (Duration::from_millis(ticks * 10), switches)
+/// What the machine has done so far: this process's CPU time (all threads, user and kernel) and its
+/// threads' context switches, PostgreSQL's processes' CPU time, and the whole machine's busy, idle and
+/// stolen time (`/proc/stat`). Divided by the work done between two snapshots, these tell two runs apart
+/// on a machine whose speed varies from minute to minute, where pages per second alone does not; stolen
+/// time is what the machine's host gave to others.
+struct Usage {
+    cpu: Duration,
+    switches: u64,
+    /// CPU ticks of each PostgreSQL process by pid (one that exits before the next snapshot is not counted).
+    postgres: std::collections::HashMap<String, u64>,
+    busy: Duration,
+    idle: Duration,
+    steal: Duration,
+}
+
+/// The kernel counts CPU time in clock ticks of 1/100 s on Linux (USER_HZ).
+fn ticks(n: u64) -> Duration {
+    Duration::from_millis(n * 10)
+}
+
+/// A process's command name and its user and kernel CPU ticks, from `/proc/<pid>/stat`.
+fn process_ticks(stat: &Path) -> Option<(String, u64)> {
+    let stat = std::fs::read_to_string(stat).ok()?;
+    let (head, rest) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1.to_owned();
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let used = fields.get(11..13)?.iter().filter_map(|v| v.parse::<u64>().ok()).sum();
+    Some((name, used))
+}
+
+impl Usage {
+    fn now() -> Usage {
+        let own = process_ticks(Path::new("/proc/self/stat")).map_or(0, |(_, t)| t);
+        let switches = std::fs::read_dir("/proc/self/task")
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .map(|task| {
+                        let status = task.path().join("status");
+                        status_number(&status, "voluntary_ctxt_switches:")
+                            + status_number(&status, "nonvoluntary_ctxt_switches:")
+                    })
+                    .sum()
+            })
+            .unwrap_or(0);
+        let postgres = std::fs::read_dir("/proc")
+            .map(|procs| {
+                procs
+                    .flatten()
+                    .filter_map(|p| {
+                        let (name, used) = process_ticks(&p.path().join("stat"))?;
+                        (name == "postgres").then(|| (p.file_name().to_string_lossy().into_owned(), used))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // cpu  user nice system idle iowait irq softirq steal ...
+        let machine: Vec<u64> = std::fs::read_to_string("/proc/stat")
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        let at = |i: usize| machine.get(i).copied().unwrap_or(0);
+        Usage {
+            cpu: ticks(own),
+            switches,
+            postgres,
+            busy: ticks(at(0) + at(1) + at(2) + at(5) + at(6)),
+            idle: ticks(at(3) + at(4)),
+            steal: ticks(at(7)),
+        }
+    }
 }
 
 /// Prints what one unit of work cost in CPU time and context switches since `before`.
-fn cost_per(unit: &str, count: u64, before: (Duration, u64)) {
-    let (cpu, switches) = cpu_and_switches();
-    let count = count.max(1);
+fn cost_per(unit: &str, count: u64, before: Usage) {
+    let after = Usage::now();
+    let count = count.max(1) as f64;
+    let per = |a: Duration, b: Duration| a.saturating_sub(b).as_secs_f64() * 1000.0 / count;
+    let postgres: u64 = after
+        .postgres
+        .iter()
+        .map(|(pid, used)| used.saturating_sub(before.postgres.get(pid).copied().unwrap_or(0)))
+        .sum();
     println!(
         "  per {unit}: {:.2} ms CPU (server and client together), {:.1} context switches",
-        (cpu - before.0).as_secs_f64() * 1000.0 / count as f64,
-        (switches - before.1) as f64 / count as f64
+        per(after.cpu, before.cpu),
+        (after.switches - before.switches) as f64 / count
+    );
+    let total = (after.busy + after.idle + after.steal) - (before.busy + before.idle + before.steal);
+    let share = |a: Duration, b: Duration| 100.0 * a.saturating_sub(b).as_secs_f64() / total.as_secs_f64().max(1e-9);
+    println!(
+        "  per {unit}: {:.2} ms CPU in PostgreSQL's processes, {:.2} ms on the whole machine; machine {:.0} % busy, {:.0} % idle, {:.0} % stolen",
+        per(ticks(postgres), Duration::ZERO),
+        per(after.busy, before.busy),
+        share(after.busy, before.busy),
+        share(after.idle, before.idle),
+        share(after.steal, before.steal)
     );
 }
 
@@ -400,7 +465,7 @@ async fn main() {
         // Throughput with 8 connections.
         let done = Arc::new(AtomicU64::new(0));
         let received_before = client.received.load(Ordering::Relaxed);
-        let before = cpu_and_switches();
+        let before = Usage::now();
         let until = Instant::now() + Duration::from_secs(args.seconds);
         let mut tasks = Vec::new();
         for _ in 0..8 {
@@ -432,7 +497,7 @@ async fn main() {
         // Durable creation with 8 connections.
         let total = args.creations;
         let next = Arc::new(AtomicU64::new(0));
-        let before = cpu_and_switches();
+        let before = Usage::now();
         let started = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..8 {
