@@ -190,16 +190,16 @@ impl Landlord {
                 let options = db::sqlite_options(&config.data_dir.join("landlord.db"), &key, true);
                 Db::Sqlite(db::sqlite_pool(options, 8).await?)
             }
-            Some(url) => Db::Postgres(db::postgres_pool(url.expose_secret(), 10).await?),
+            Some(url) => Db::Postgres(db::PgDb::new(db::postgres_pool(url.expose_secret(), 10).await?)),
         };
         match &db {
             Db::Sqlite(sqlite) => {
                 SQLITE_MIGRATIONS.run(&sqlite.pool).await?;
                 SqliteStore::new(sqlite.pool.clone()).migrate().await?;
             }
-            Db::Postgres(pool) => {
-                POSTGRES_MIGRATIONS.run(pool).await?;
-                PostgresStore::new(pool.clone()).migrate().await?;
+            Db::Postgres(pg) => {
+                POSTGRES_MIGRATIONS.run(&pg.pool).await?;
+                PostgresStore::new(pg.pool.clone()).migrate().await?;
             }
         }
         Ok(Landlord {
@@ -218,7 +218,7 @@ impl Landlord {
     pub fn session_store(&self) -> SessionStore {
         match &self.db {
             Db::Sqlite(sqlite) => SessionStore::Sqlite(SqliteStore::new(sqlite.pool.clone())),
-            Db::Postgres(pool) => SessionStore::Postgres(PostgresStore::new(pool.clone())),
+            Db::Postgres(pool) => SessionStore::Postgres(PostgresStore::new(pool.pool.clone())),
         }
     }
 

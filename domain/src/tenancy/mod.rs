@@ -74,7 +74,9 @@ impl WorkspaceDb {
     /// The `plan_cache_mode` a PostgreSQL workspace's connection runs with, as the server reports it.
     pub async fn postgres_plan_cache_mode(&self) -> Result<Option<String>> {
         let Db::Postgres(pool) = self.db() else { return Ok(None) };
-        Ok(Some(sqlx::query_scalar("show plan_cache_mode").fetch_one(pool).await?))
+        Ok(Some(
+            sqlx::query_scalar("show plan_cache_mode").fetch_one(&pool.pool).await?,
+        ))
     }
 }
 
@@ -407,7 +409,7 @@ fn close_idle(cache: &Pools, idle: Duration) {
 async fn migrate(db: &Db) -> Result<i64> {
     match db {
         Db::Sqlite(sqlite) => SQLITE_MIGRATIONS.run(&sqlite.pool).await?,
-        Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        Db::Postgres(pg) => POSTGRES_MIGRATIONS.run(&pg.pool).await?,
     }
     Ok(latest_schema_version())
 }

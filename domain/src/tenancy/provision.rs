@@ -97,7 +97,7 @@ impl Servers {
                 let url = self.role_url(&server, &name, &password)?;
                 let pool = db::postgres_workspace_pool(&url, self.connections).await?;
                 Ok(Provisioned {
-                    db: Db::Postgres(pool),
+                    db: Db::Postgres(db::PgDb::new(pool)),
                     credentials: Zeroizing::new(url.into_bytes()),
                     server: Some(server),
                     db_name: Some(name),
@@ -120,7 +120,9 @@ impl Servers {
             Backend::Postgres => {
                 let url = std::str::from_utf8(credentials)
                     .map_err(|_| Error::Config(format!("workspace {} has malformed credentials", workspace.id)))?;
-                Ok(Db::Postgres(db::postgres_workspace_pool(url, self.connections).await?))
+                Ok(Db::Postgres(db::PgDb::new(
+                    db::postgres_workspace_pool(url, self.connections).await?,
+                )))
             }
         }
     }

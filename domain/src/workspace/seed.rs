@@ -10,7 +10,7 @@
 use super::{markdown, tickets::Assignee};
 use crate::{Result, WorkspaceDb, db::Db, on_db};
 use chrono::{DateTime, Duration, Utc};
-use sqlx::QueryBuilder;
+use sqlx::{Connection, QueryBuilder};
 
 /// A small, fast, deterministic generator (SplitMix64).
 struct Rng(u64);

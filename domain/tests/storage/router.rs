@@ -8,6 +8,7 @@ use std::sync::Arc;
 on_both_backends!(
     two_requests_opening_the_same_cold_workspace_get_one_pool,
     a_workspace_database_that_is_behind_is_migrated_when_opened,
+    a_read_that_ends_well_keeps_its_connection_warm_and_no_other_does,
 );
 
 async fn two_requests_opening_the_same_cold_workspace_get_one_pool(env: TestEnv) {
@@ -142,4 +143,78 @@ async fn an_idle_workspace_pool_is_closed() {
     // And it opens again on the next request.
     env.router.open(workspace.id).await.unwrap();
     assert_eq!(env.router.open_pools(), 1);
+}
+
+/// A read that ran to its end keeps its connection for the next read (sqlx's pool would test it with a
+/// round trip first); a failed or cancelled read, or a connection warm for longer than `PING_IDLE_AFTER`,
+/// goes back through the pool; at most half the pool waits warm; closing gives them all back.
+async fn a_read_that_ends_well_keeps_its_connection_warm_and_no_other_does(env: TestEnv) {
+    use domain::db::{Db, PING_IDLE_AFTER};
+    use std::time::Duration;
+    let db: Db = env.router.landlord().db().clone();
+    async fn one(db: Db) -> Result<i64, sqlx::Error> {
+        on_db!(&db, pool => sqlx::query_scalar::<_, i64>("select cast(1 as bigint)").fetch_one(pool).await)
+    }
+    let read = || one(db.clone());
+    assert_eq!(db.warm_connections(), 0);
+    assert_eq!(read().await.unwrap(), 1);
+    assert_eq!(
+        db.warm_connections(),
+        1,
+        "a read that ended well leaves its connection warm"
+    );
+    assert_eq!(read().await.unwrap(), 1);
+    assert_eq!(
+        db.warm_connections(),
+        1,
+        "the next read took the warm one and left it warm again"
+    );
+
+    let failed = on_db!(&db, pool => sqlx::query("select * from no_such_table")
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()));
+    assert!(failed.is_err());
+    assert_eq!(
+        db.warm_connections(),
+        0,
+        "a failed read's connection goes back to the pool"
+    );
+    assert_eq!(read().await.unwrap(), 1);
+
+    // Cancelled mid-statement: the future is dropped while the query runs.
+    let slow = if db.backend() == domain::db::Backend::Postgres {
+        "select cast(count(*) as bigint) from pg_sleep(0.5), generate_series(1, 10)"
+    } else {
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 100000000) select count(*) from n"
+    };
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), async {
+        on_db!(&db, pool => sqlx::query_scalar::<_, i64>(slow).fetch_one(pool).await)
+    })
+    .await;
+    assert!(cancelled.is_err(), "the slow read was cancelled");
+    assert_eq!(
+        db.warm_connections(),
+        0,
+        "a cancelled read's connection goes back to the pool"
+    );
+    assert_eq!(read().await.unwrap(), 1, "and the next read works");
+
+    // Many reads at once: no more than half the pool (the landlord's has 10) stays warm.
+    let reads: Vec<_> = (0..20).map(|_| read()).collect();
+    for result in futures_join_all(reads).await {
+        assert_eq!(result.unwrap(), 1);
+    }
+    assert!((1..=5).contains(&db.warm_connections()), "{}", db.warm_connections());
+
+    // Warm for longer than PING_IDLE_AFTER: given back to the pool at the next read.
+    tokio::time::sleep(PING_IDLE_AFTER + Duration::from_millis(100)).await;
+    assert_eq!(read().await.unwrap(), 1);
+    assert_eq!(db.warm_connections(), 1);
+
+    tokio::time::timeout(Duration::from_secs(10), db.close())
+        .await
+        .expect("closing does not wait for warm connections");
+    assert_eq!(db.warm_connections(), 0);
+    assert!(read().await.is_err(), "a closed pool reads nothing");
 }
