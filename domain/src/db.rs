@@ -50,16 +50,18 @@ impl PgDb {
     }
 }
 
-/// A pooled connection that has just run a read to its end, kept for the next read of the same pool
-/// instead of going back into the pool.
+/// Pooled connections that have just run a statement to its end, kept for the next statement on the same
+/// pool instead of going back into the pool.
 ///
 /// sqlx's pool tests every connection given back to it with a round trip to the database (PostgreSQL: a
 /// `Sync` and its `ReadyForQuery`; SQLite: a hop to the connection's thread and back), to find a connection
-/// left broken or mid-statement by a cancelled query. A read that ran to its end and succeeded leaves its
-/// connection ready, so here it skips that test: at most half of the pool's connections wait here, for at
-/// most [`PING_IDLE_AFTER`]; a connection older than that, or given back after an error or a cancellation,
-/// goes back through the pool and its test as before. The list page makes three reads: on PostgreSQL the
-/// tests were ~7 % of the server's CPU per page and as many wake-ups of PostgreSQL's processes again.
+/// left broken or mid-statement by a cancelled query. A statement that ran to its end and succeeded leaves
+/// its connection ready, so here it skips that test: at most half of the pool's connections wait here, for
+/// at most [`PING_IDLE_AFTER`]; a connection older than that, or given back after an error or a
+/// cancellation, goes back through the pool and its test as before. Reads ([`on_db!`]) and PostgreSQL's
+/// single writes ([`on_write!`]) and transactions ([`Db::begin`]) take a warm connection first, so one
+/// waiting here is not one the pool lacks. The list page makes three reads: on PostgreSQL the tests were ~7 %
+/// of the server's CPU per page and as many wake-ups of PostgreSQL's processes again.
 #[derive(Debug)]
 pub struct Warm<DB: sqlx::Database> {
     ready: std::sync::Mutex<Ready<DB>>,
@@ -97,9 +99,9 @@ impl<DB: sqlx::Database> Warm<DB> {
         self.ready.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The most recently used warm connection, or one from `pool`. Warm connections older than
-    /// [`PING_IDLE_AFTER`] go back to the pool (and its test) first.
-    pub async fn acquire(&self, pool: &sqlx::Pool<DB>) -> Result<WarmConn<'_, DB>, sqlx::Error> {
+    /// The most recently used warm connection, if any. Warm connections older than [`PING_IDLE_AFTER`] go
+    /// back to the pool (and its test) first.
+    pub fn take(&self) -> Option<PoolConnection<DB>> {
         let (found, stale) = {
             let mut ready = self.lock();
             let fresh = ready
@@ -111,8 +113,13 @@ impl<DB: sqlx::Database> Warm<DB> {
             (ready.conns.pop(), stale)
         };
         drop(stale);
-        let conn = match found {
-            Some((conn, _)) => conn,
+        found.map(|(conn, _)| conn)
+    }
+
+    /// [`Warm::take`], or else a connection from `pool`.
+    pub async fn acquire(&self, pool: &sqlx::Pool<DB>) -> Result<WarmConn<'_, DB>, sqlx::Error> {
+        let conn = match self.take() {
+            Some(conn) => conn,
             None => pool.acquire().await?,
         };
         Ok(WarmConn {
@@ -257,7 +264,8 @@ macro_rules! warm_read {
 
 /// Runs one write statement, `$body` with `$conn` bound to a connection: on SQLite a writer's turn through
 /// the database's [`WriteGate`] (committed, possibly with others, before this returns), so it never competes
-/// with the gate's writers in SQLite's busy handler; on PostgreSQL the pool (autocommit). Evaluates to
+/// with the gate's writers in SQLite's busy handler; on PostgreSQL a warm connection or one from the pool
+/// (autocommit), as [`on_db!`] takes it. Evaluates to
 /// `Result<T, sqlx::Error>`.
 #[macro_export]
 macro_rules! on_write {
@@ -273,10 +281,7 @@ macro_rules! on_write {
                     tx.commit().await?;
                     Ok::<_, sqlx::Error>(value)
                 }
-                $crate::db::Db::Postgres(pg) => {
-                    let $conn = &pg.pool;
-                    $body
-                }
+                $crate::db::Db::Postgres(pg) => $crate::warm_read!(pg.warm, &pg.pool, $conn => $body),
             }
         }
         .await
@@ -326,7 +331,12 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(db) => Tx::Sqlite(db.begin_write().await?),
-            Db::Postgres(pg) => Tx::Postgres(pg.pool.begin().await?),
+            // A warm connection first: while it waits warm, the pool has one connection fewer to give.
+            // (`Transaction::begin` is what `Pool::begin` calls with a connection of its own.)
+            Db::Postgres(pg) => Tx::Postgres(match pg.warm.take() {
+                Some(conn) => sqlx::Transaction::begin(conn, None).await?,
+                None => pg.pool.begin().await?,
+            }),
         })
     }
 
