@@ -34,7 +34,7 @@ pub enum Db {
     Postgres(PgDb),
 }
 
-/// A PostgreSQL pool, and the connections kept warm for its reads ([`Warm`]).
+/// A PostgreSQL pool, and the connections kept warm for its next statements ([`Warm`]).
 #[derive(Clone, Debug)]
 pub struct PgDb {
     pub pool: PgPool,
@@ -150,7 +150,7 @@ impl<DB: sqlx::Database> Warm<DB> {
 }
 
 impl<DB: sqlx::Database> WarmConn<'_, DB> {
-    /// The read ran to its end without an error: the connection is ready for the next one.
+    /// The statement ran to its end without an error: the connection is ready for the next one.
     pub fn ready(&mut self) {
         self.ready = true;
     }
