@@ -48,6 +48,16 @@ impl PgDb {
             pool,
         }
     }
+
+    /// Begins a transaction on a warm connection if there is one (while it waits warm, the pool has one
+    /// connection fewer to give), else on one from the pool. `Transaction::begin` is what `Pool::begin`
+    /// calls with a connection of its own.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        match self.warm.take() {
+            Some(conn) => sqlx::Transaction::begin(conn, None).await,
+            None => self.pool.begin().await,
+        }
+    }
 }
 
 /// Pooled connections that have just run a statement to its end, kept for the next statement on the same
@@ -59,7 +69,7 @@ impl PgDb {
 /// its connection ready, so here it skips that test: at most half of the pool's connections wait here, for
 /// at most [`PING_IDLE_AFTER`]; a connection older than that, or given back after an error or a
 /// cancellation, goes back through the pool and its test as before. Reads ([`on_db!`]) and PostgreSQL's
-/// single writes ([`on_write!`]) and transactions ([`Db::begin`]) take a warm connection first, so one
+/// single writes ([`on_write!`]) and transactions ([`PgDb::begin`]) take a warm connection first, so one
 /// waiting here is not one the pool lacks. The list page makes three reads: on PostgreSQL the tests were ~7 %
 /// of the server's CPU per page and as many wake-ups of PostgreSQL's processes again.
 #[derive(Debug)]
@@ -129,12 +139,8 @@ impl<DB: sqlx::Database> Warm<DB> {
         })
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lock().conns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Gives every warm connection back to the pool and keeps none from now on (before the pool closes,
@@ -331,12 +337,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(db) => Tx::Sqlite(db.begin_write().await?),
-            // A warm connection first: while it waits warm, the pool has one connection fewer to give.
-            // (`Transaction::begin` is what `Pool::begin` calls with a connection of its own.)
-            Db::Postgres(pg) => Tx::Postgres(match pg.warm.take() {
-                Some(conn) => sqlx::Transaction::begin(conn, None).await?,
-                None => pg.pool.begin().await?,
-            }),
+            Db::Postgres(pg) => Tx::Postgres(pg.begin().await?),
         })
     }
 

@@ -218,7 +218,7 @@ impl Landlord {
     pub fn session_store(&self) -> SessionStore {
         match &self.db {
             Db::Sqlite(sqlite) => SessionStore::Sqlite(SqliteStore::new(sqlite.pool.clone())),
-            Db::Postgres(pool) => SessionStore::Postgres(PostgresStore::new(pool.pool.clone())),
+            Db::Postgres(pg) => SessionStore::Postgres(PostgresStore::new(pg.pool.clone())),
         }
     }
 

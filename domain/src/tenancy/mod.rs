@@ -73,9 +73,9 @@ impl WorkspaceDb {
 
     /// The `plan_cache_mode` a PostgreSQL workspace's connection runs with, as the server reports it.
     pub async fn postgres_plan_cache_mode(&self) -> Result<Option<String>> {
-        let Db::Postgres(pool) = self.db() else { return Ok(None) };
+        let Db::Postgres(pg) = self.db() else { return Ok(None) };
         Ok(Some(
-            sqlx::query_scalar("show plan_cache_mode").fetch_one(&pool.pool).await?,
+            sqlx::query_scalar("show plan_cache_mode").fetch_one(&pg.pool).await?,
         ))
     }
 }

@@ -121,11 +121,11 @@ pub async fn search(ws: &WorkspaceDb, query: &str, limit: i64) -> Result<Vec<Hit
             .await?;
             (ids, snippets)
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pg) => {
             let text = words.join(" ");
             // A workspace's connections run generic plans (`db::WORKSPACE_PLAN_CACHE_MODE`); search is
             // planned for its words, as PostgreSQL does by default, in a transaction that ends with it.
-            let mut tx = pool.pool.begin().await?;
+            let mut tx = pg.begin().await?;
             sqlx::query(crate::db::PLANNER_DEFAULT).execute(&mut *tx).await?;
             // Which plan finds the newest matches fastest depends on how common the words are: when every
             // word is in at least 1 % of tickets (the column statistics' most common elements), walking the
