@@ -1,4 +1,4 @@
-# Ferrodesk. Two commands on a fresh Debian machine with Rust, Node and npm:
+# Ferrodesk. Two commands on a fresh Debian machine with Rust and Node.js:
 #   make run    installs what is missing, builds, and serves http://127.0.0.1:3000 (embedded storage)
 #   make test   installs what is missing, then runs every test: Rust (per package) and the browser suite
 # Installing is idempotent: a tool already at the right version is left alone.
@@ -19,13 +19,20 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 # Playwright drives Debian's chromium; it must never try to download a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# npm from PATH when it runs; where it is missing or broken (a Node.js without it, or an npm upgrade that was
+# cut off and left its package half replaced), this version, fetched from the npm registry into the cache and
+# checked against the registry's published sha512.
+NPM_VERSION := 10.9.2
+NPM_SHA512 := iriPEPIkoMYUy3F6f3wwSZAU93E0Eg6cHwIR6jzzOXWSy+SD/rOODEs74cVONHKSx2obXtuUoyidVEhISrisgQ==
+NPM_HOME := $(HOME)/.cache/ferrodesk/npm-$(NPM_VERSION)
+NPM := $(shell npm --version >/dev/null 2>&1 && echo npm || echo node $(NPM_HOME)/package/bin/npm-cli.js)
 
 SITE_ROOT := $(CARGO_TARGET_DIR)/site
 SERVER_BIN := $(CARGO_TARGET_DIR)/release/ferrodesk
 # The initial wasm budget: 250 KB brotli for the whole app.
 WASM_BUDGET_BROTLI := 256000
 
-.PHONY: help setup tools node build run test test-rust test-e2e lint wasm-size bench bench-tickets
+.PHONY: help setup tools npm node build run test test-rust test-e2e lint wasm-size bench bench-tickets
 
 help:
 	@echo "make run    build and serve http://127.0.0.1:3000 with the embedded default storage"
@@ -47,10 +54,20 @@ tools:
 	@missing=$$(for p in chromium libssl-dev pkg-config; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $$missing; fi
 
+npm:
+	@$(NPM) --version >/dev/null 2>&1 || { \
+	  echo "npm does not run here; fetching npm $(NPM_VERSION) from the npm registry"; \
+	  tgz=$$(mktemp); trap 'rm -f "$$tgz"' EXIT; \
+	  curl -fsSL -o "$$tgz" https://registry.npmjs.org/npm/-/npm-$(NPM_VERSION).tgz; \
+	  [ "$$(openssl dgst -sha512 -binary "$$tgz" | base64 -w0)" = "$(NPM_SHA512)" ] \
+	    || { echo "npm $(NPM_VERSION): checksum mismatch"; exit 1; }; \
+	  rm -rf $(NPM_HOME); mkdir -p $(NPM_HOME); tar -xzf "$$tgz" -C $(NPM_HOME); \
+	  node $(NPM_HOME)/package/bin/npm-cli.js --version >/dev/null; }
+
 node: end2end/node_modules/.installed
 
-end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
-	cd end2end && npm ci --no-audit --no-fund
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json | npm
+	cd end2end && $(NPM) ci --no-audit --no-fund
 	@touch $@
 
 # `--split`: each lazy route's code becomes a chunk the browser fetches when the route is visited.
@@ -79,8 +96,8 @@ test-rust:
 	cargo test --release -p server
 
 test-e2e: node
-	cd end2end && npx tsc -p .
-	cd end2end && FERRODESK_BIN=$(SERVER_BIN) FERRODESK_SITE_ROOT=$(SITE_ROOT) npx playwright test
+	cd end2end && tsc -p .
+	cd end2end && FERRODESK_BIN=$(SERVER_BIN) FERRODESK_SITE_ROOT=$(SITE_ROOT) playwright test
 
 # Prints the size of the release wasm (raw, gzip, brotli) and fails over the budget. The budget is for the
 # main module, which every page loads; each lazy route's own chunks (loaded when it is visited) are listed.
