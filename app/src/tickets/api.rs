@@ -26,12 +26,21 @@ pub struct TicketRow {
     pub priority: String,
     pub requester: String,
     pub assignee: Option<String>,
-    /// When it was last updated, `YYYY-MM-DD HH:MM` UTC.
+    /// When it was last updated: RFC 3339 in UTC to the second (`2026-12-04T03:22:51Z`), for
+    /// `<time datetime>`; [`TicketRow::updated_label`] shows it.
     pub updated: String,
-    /// RFC 3339, for `<time datetime>`.
-    pub updated_iso: String,
     /// For search results: escaped text with `<mark>` around the matching words.
     pub snippet: Option<String>,
+}
+
+impl TicketRow {
+    /// `YYYY-MM-DD HH:MM` of [`TicketRow::updated`], cut from it rather than sent twice to the browser.
+    pub fn updated_label(&self) -> String {
+        match (self.updated.get(..10), self.updated.get(11..16)) {
+            (Some(day), Some(time)) => format!("{day} {time}"),
+            _ => self.updated.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -368,7 +377,6 @@ fn tags_of(value: &str, field: &str) -> Result<Vec<String>, AppError> {
 
 #[cfg(feature = "ssr")]
 fn row(ticket: domain::workspace::tickets::Ticket, snippet: Option<String>) -> TicketRow {
-    let (updated, updated_iso) = support::when(ticket.updated_at);
     TicketRow {
         number: ticket.number,
         id: ticket.id,
@@ -381,8 +389,7 @@ fn row(ticket: domain::workspace::tickets::Ticket, snippet: Option<String>) -> T
             ticket.requester_name
         },
         assignee: ticket.assignee_name,
-        updated,
-        updated_iso,
+        updated: ticket.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         snippet,
     }
 }
@@ -918,4 +925,60 @@ pub async fn new_ticket_form(slug: String) -> Result<NewTicketView, AppError> {
         categories: support::category_choices(categories),
         me: current.account.id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TicketRow;
+
+    fn row_updated(updated: &str) -> TicketRow {
+        TicketRow {
+            number: 1,
+            id: 1,
+            subject: "Printer".into(),
+            status: "open".into(),
+            priority: "normal".into(),
+            requester: "Ada".into(),
+            assignee: None,
+            updated: updated.into(),
+            snippet: None,
+        }
+    }
+
+    #[test]
+    fn the_updated_label_is_the_minute_of_the_timestamp() {
+        assert_eq!(row_updated("2026-12-04T03:22:51Z").updated_label(), "2026-12-04 03:22");
+        // A timestamp too short to cut is shown as it is, not dropped.
+        assert_eq!(row_updated("2026-12").updated_label(), "2026-12");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_row_carries_its_update_time_in_utc_to_the_second_and_names_the_requester() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-04T04:22:51.987+01:00")
+            .unwrap()
+            .to_utc();
+        let ticket = |name: &str| domain::workspace::tickets::Ticket {
+            id: 7,
+            number: 3,
+            subject: "Printer".into(),
+            status: "open".into(),
+            priority: "high".into(),
+            requester_id: 1,
+            requester_name: name.into(),
+            requester_email: "ada@example.com".into(),
+            assignee_account_id: None,
+            assignee_name: None,
+            assignee_email: None,
+            category_id: None,
+            created_at: at,
+            updated_at: at,
+            solved_at: None,
+        };
+        let named = super::row(ticket("Ada"), None);
+        assert_eq!(named.updated, "2026-12-04T03:22:51Z");
+        assert_eq!(named.updated_label(), "2026-12-04 03:22");
+        assert_eq!(named.requester, "Ada");
+        assert_eq!(super::row(ticket(""), None).requester, "ada@example.com");
+    }
 }

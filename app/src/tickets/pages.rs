@@ -449,22 +449,24 @@ fn ListBody(
                                 <tbody>
                                     {rows.into_iter().enumerate().map(|(i, row)| {
                                         let href = format!("{base}/{}", row.number);
+                                        let updated_label = row.updated_label();
+                                        let TicketRow { number, id, subject, status, priority, requester, assignee, updated, snippet } = row;
                                         view! {
-                                            <tr class=format!("priority-{}", row.priority)>
+                                            <tr class=format!("priority-{priority}")>
                                                 <td>
-                                                    <input type="checkbox" name=format!("ids[{i}]") value=row.id id=format!("select-{}", row.number)
-                                                        aria-label=format!("Select ticket {}", row.number)/>
+                                                    <input type="checkbox" name=format!("ids[{i}]") value=id id=format!("select-{number}")
+                                                        aria-label=format!("Select ticket {number}")/>
                                                 </td>
-                                                <td>{row.number}</td>
+                                                <td>{number}</td>
                                                 <td>
-                                                    <a class="ticket-link" href=href>{row.subject.clone()}</a>
-                                                    {row.snippet.clone().map(|s| view! { <p class="snippet" inner_html=s></p> })}
+                                                    <a class="ticket-link" href=href>{subject}</a>
+                                                    {snippet.map(|s| view! { <p class="snippet" inner_html=s></p> })}
                                                 </td>
-                                                <td>{row.requester.clone()}</td>
-                                                <td><span class=format!("badge status-{}", row.status)>{status_label(&row.status)}</span></td>
-                                                <td>{priority_label(&row.priority)}</td>
-                                                <td>{row.assignee.clone().unwrap_or_else(|| "—".into())}</td>
-                                                <td><time datetime=row.updated_iso.clone()>{row.updated.clone()}</time></td>
+                                                <td>{requester}</td>
+                                                <td><span class=format!("badge status-{status}")>{status_label(&status)}</span></td>
+                                                <td>{priority_label(&priority)}</td>
+                                                <td>{assignee.unwrap_or_else(|| "—".into())}</td>
+                                                <td><time datetime=updated>{updated_label}</time></td>
                                             </tr>
                                         }
                                     }).collect_view()}
