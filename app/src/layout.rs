@@ -11,7 +11,9 @@ use leptos_router::components::A;
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
-    let me = Resource::new(move || sign_out.version().get(), |_| me());
+    // Boxed, as the ticket pages' resources: moved by value, the server function's future would be copied
+    // through the resource's wrappers on every page.
+    let me = Resource::new(move || sign_out.version().get(), |_| Box::pin(me()));
     // The customer side (portal, enquiry form) has no staff navigation; an embedded form has no frame at all.
     let path = leptos_router::hooks::use_location().pathname;
     let embedded = move || path.with(|p| p.starts_with("/embed/"));

@@ -195,7 +195,9 @@ pub fn TicketList() -> impl IntoView {
                     + remove_category.version().get(),
             )
         },
-        |(slug, query, _)| ticket_list(slug, query),
+        // Boxed: on the server this future is the whole server function, which the resource would
+        // otherwise move by value through several wrappers on every page.
+        |(slug, query, _)| Box::pin(ticket_list(slug, query)),
     );
     view! {
         <Title text="Tickets"/>
@@ -498,11 +500,14 @@ pub fn TicketPage() -> impl IntoView {
                 update.version().get() + take.version().get() + edit.version().get(),
             )
         },
-        |(slug, number, _)| async move {
-            match number.parse::<i64>() {
-                Ok(number) => ticket_page(slug, number).await,
-                Err(_) => Err(crate::error::AppError::NotFound),
-            }
+        // Boxed, as the list's.
+        |(slug, number, _)| {
+            Box::pin(async move {
+                match number.parse::<i64>() {
+                    Ok(number) => ticket_page(slug, number).await,
+                    Err(_) => Err(crate::error::AppError::NotFound),
+                }
+            })
         },
     );
     view! {
