@@ -36,10 +36,16 @@ pub struct TicketRow {
 impl TicketRow {
     /// `YYYY-MM-DD HH:MM` of [`TicketRow::updated`], cut from it rather than sent twice to the browser.
     pub fn updated_label(&self) -> String {
-        match (self.updated.get(..10), self.updated.get(11..16)) {
-            (Some(day), Some(time)) => format!("{day} {time}"),
-            _ => self.updated.clone(),
-        }
+        minute_label(&self.updated)
+    }
+}
+
+/// How a time is shown on the ticket pages, `YYYY-MM-DD HH:MM`, cut from its RFC 3339 form in UTC; a value
+/// too short to cut is shown as it is.
+pub fn minute_label(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time}"),
+        _ => rfc3339.to_owned(),
     }
 }
 
@@ -332,8 +338,10 @@ pub mod support {
         }
     }
 
+    /// A time's label ([`minute_label`]) and its RFC 3339 form.
     pub fn when(time: chrono::DateTime<chrono::Utc>) -> (String, String) {
-        (time.format("%Y-%m-%d %H:%M").to_string(), time.to_rfc3339())
+        let iso = time.to_rfc3339();
+        (minute_label(&iso), iso)
     }
 
     pub fn size(bytes: i64) -> String {
@@ -980,5 +988,13 @@ mod tests {
         assert_eq!(named.updated_label(), "2026-12-04 03:22");
         assert_eq!(named.requester, "Ada");
         assert_eq!(super::row(ticket(""), None).requester, "ada@example.com");
+        // The thread's times are labelled the same way.
+        assert_eq!(
+            super::support::when(at),
+            (
+                "2026-12-04 03:22".to_owned(),
+                "2026-12-04T03:22:51.987+00:00".to_owned()
+            )
+        );
     }
 }
