@@ -25,7 +25,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NPM_VERSION := 10.9.2
 NPM_SHA512 := iriPEPIkoMYUy3F6f3wwSZAU93E0Eg6cHwIR6jzzOXWSy+SD/rOODEs74cVONHKSx2obXtuUoyidVEhISrisgQ==
 NPM_HOME := $(HOME)/.cache/ferrodesk/npm-$(NPM_VERSION)
-NPM := $(shell npm --version >/dev/null 2>&1 && echo npm || echo node $(NPM_HOME)/package/bin/npm-cli.js)
+# Decided on first use and then kept, so a make that never runs npm does not start it.
+NPM = $(eval NPM := $(shell npm --version >/dev/null 2>&1 && echo npm || echo node $(NPM_HOME)/package/bin/npm-cli.js))$(NPM)
 
 SITE_ROOT := $(CARGO_TARGET_DIR)/site
 SERVER_BIN := $(CARGO_TARGET_DIR)/release/ferrodesk
