@@ -4,6 +4,7 @@
 //! whichever pool a database lives in through [`on_db!`], which compiles the same code against each driver.
 //! Only DDL (the migrations) and provisioning differ per backend.
 
+pub use crate::group_commit::Value;
 use crate::group_commit::{GateTx, WriteGate};
 use sqlx::{
     PgPool, Sqlite, SqlitePool,
@@ -209,17 +210,27 @@ pub struct SqliteDb {
     pub warm: Arc<Warm<Sqlite>>,
     writer: SqlitePool,
     gate: Arc<WriteGate>,
+    /// The checkpointer's connection ([`WriteGate::with_checkpointer`]).
+    checkpointer: SqlitePool,
 }
 
 impl SqliteDb {
-    /// `pool` for reading, `writer` (one connection) for the gate's writers.
-    pub fn new(pool: SqlitePool, writer: SqlitePool) -> Self {
+    /// `pool` for reading, `writer` (one connection, with `wal_autocheckpoint=0`) for the gate's writers,
+    /// `checkpointer` (one connection) for the checkpoints.
+    pub fn new(pool: SqlitePool, writer: SqlitePool, checkpointer: SqlitePool) -> Self {
         SqliteDb {
             warm: Arc::new(Warm::new(&pool)),
             pool,
             writer,
-            gate: Arc::default(),
+            gate: WriteGate::with_checkpointer(checkpointer.clone()),
+            checkpointer,
         }
+    }
+
+    /// Checkpoints run beside the writers and ones finished with them held off: see
+    /// [`WriteGate::checkpoints`].
+    pub fn checkpoints(&self) -> (usize, usize) {
+        self.gate.checkpoints()
     }
 
     /// A writer's turn: see [`WriteGate::begin`].
@@ -228,6 +239,7 @@ impl SqliteDb {
     }
 
     pub async fn close(&self) {
+        self.checkpointer.close().await;
         self.warm.close();
         self.pool.close().await;
         self.writer.close().await;
@@ -321,6 +333,27 @@ macro_rules! on_tx {
 }
 
 impl Tx {
+    /// A statement whose result nobody reads. On SQLite it runs at the end of this writer's part, in the
+    /// same trip as the end ([`GateTx::later`], whose limits apply); on PostgreSQL now. `sql` numbers its
+    /// parameters from `$1`, `values` gives them in that order.
+    pub async fn later(&mut self, sql: &str, values: Vec<Value>) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.later(sql, values),
+            Tx::Postgres(tx) => {
+                let mut query = sqlx::query(sql);
+                for value in values {
+                    query = match value {
+                        Value::Int(v) => query.bind(v),
+                        Value::Text(v) => query.bind(v),
+                        Value::Time(v) => query.bind(v),
+                    };
+                }
+                query.execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
@@ -430,8 +463,10 @@ pub async fn sqlite_pool(options: SqliteConnectOptions, max_connections: u32) ->
             .after_connect(|conn, _| Box::pin(crate::fts_rank::register(conn)))
     };
     let readers = pool(max_connections).connect_with(options.clone()).await?;
-    let writer = pool(1).connect_lazy_with(options);
-    Ok(SqliteDb::new(readers, writer))
+    // The writing connection leaves checkpoints to the checkpointer's (`group_commit`).
+    let writer = pool(1).connect_lazy_with(options.clone().pragma("wal_autocheckpoint", "0"));
+    let checkpointer = pool(1).connect_lazy_with(options);
+    Ok(SqliteDb::new(readers, writer, checkpointer))
 }
 
 pub async fn postgres_pool(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
