@@ -262,10 +262,11 @@ pub async fn add_message_with_files(
     limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    let body = tickets::Body::new(body)?;
     let stored = store_files(ws, store, files, limits).await?;
     let result = async {
         let mut tx = tickets::begin(ws).await?;
-        let message = tickets::add_message_in(ws, &mut tx, actor, ticket_id, kind, body, status, now).await?;
+        let message = tickets::add_message_in(ws, &mut tx, actor, ticket_id, kind, &body, status, now).await?;
         record_files(&mut tx, ticket_id, message, &stored, now).await?;
         tx.commit().await?;
         Ok(message)
@@ -291,10 +292,11 @@ pub async fn create_with_files(
     now: DateTime<Utc>,
 ) -> Result<tickets::Ticket> {
     tickets::check_new(new)?;
+    let body = tickets::Body::new(&new.body)?;
     let stored = store_files(ws, store, files, limits).await?;
     let result = async {
         let mut tx = tickets::begin(ws).await?;
-        let (ticket, message) = tickets::create_in(ws, &mut tx, actor, new, now).await?;
+        let (ticket, message) = tickets::create_in(ws, &mut tx, actor, new, &body, now).await?;
         record_files(&mut tx, ticket.id, message, &stored, now).await?;
         tx.commit().await?;
         Ok(ticket)

@@ -4,17 +4,22 @@
 //! deleted from the outbox only in the step after its job committed, so none is lost; a crash between the
 //! two steps can send one twice, never zero times.
 
-use crate::{Landlord, Result, WorkspaceDb, db::Tx, mail, mail::Email, on_db, on_tx, on_write};
+use crate::{
+    Landlord, Result, WorkspaceDb,
+    db::{Tx, Value},
+    mail,
+    mail::Email,
+    on_db, on_write,
+};
 use chrono::{DateTime, Utc};
 
 pub(crate) async fn add(tx: &mut Tx, email: &Email, now: DateTime<Utc>) -> Result<()> {
     let payload = serde_json::to_string(email).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-    on_tx!(tx, conn => sqlx::query("insert into outbox (payload, created_at) values ($1, $2)")
-        .bind(payload)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|d| d.rows_affected()))?;
+    tx.later(
+        "insert into outbox (payload, created_at) values ($1, $2)",
+        vec![Value::Text(Some(payload)), Value::Time(now)],
+    )
+    .await?;
     Ok(())
 }
 

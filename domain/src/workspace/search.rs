@@ -8,7 +8,11 @@
 //! at the price of not ranking years-old tickets against new ones.
 
 use super::tickets::{COLUMNS, Ticket};
-use crate::{Result, WorkspaceDb, db::Db, db::Tx, on_db, on_tx};
+use crate::{
+    Result, WorkspaceDb,
+    db::{Db, Tx, Value},
+    on_db, on_tx,
+};
 use serde::Serialize;
 
 /// How many of the newest matches are ranked.
@@ -22,25 +26,24 @@ const CLOSE: char = '\u{E001}';
 /// Rebuilds a ticket's document. `fresh`: the ticket is new in this transaction, so it has no document yet.
 pub(crate) async fn reindex(tx: &mut Tx, sqlite: bool, ticket_id: i64, fresh: bool) -> Result<()> {
     if sqlite {
+        // Nobody reads what these return: they wait for the end of the writer's part (`Tx::later`).
         if !fresh {
-            on_tx!(&mut *tx, conn => sqlx::query("delete from ticket_search where rowid = $1")
-                .bind(ticket_id)
-                .execute(conn)
-                .await
-                .map(|d| d.rows_affected()))?;
+            tx.later(
+                "delete from ticket_search where rowid = $1",
+                vec![Value::Int(Some(ticket_id))],
+            )
+            .await?;
         }
-        on_tx!(tx, conn => sqlx::query(
+        tx.later(
             "insert into ticket_search (rowid, subject, body, requester)
              select t.id, t.subject,
                     coalesce((select group_concat(m.body, char(10)) from messages m
                               where m.ticket_id = t.id and m.kind <> 'event'), ''),
                     t.requester_name || ' ' || t.requester_email
              from tickets t where t.id = $1",
+            vec![Value::Int(Some(ticket_id))],
         )
-        .bind(ticket_id)
-        .execute(conn)
-        .await
-        .map(|d| d.rows_affected()))?;
+        .await?;
     } else {
         on_tx!(tx, conn => sqlx::query(
             "insert into ticket_search (ticket_id, document)

@@ -5,7 +5,7 @@
 use super::{markdown, outbox, ratings, search};
 use crate::{
     Error, Result, WorkspaceDb,
-    db::{Db, Tx},
+    db::{Db, Tx, Value},
     mail::Email,
     on_db, on_tx,
 };
@@ -229,6 +229,23 @@ fn check_subject(subject: &str) -> Result<&str> {
     Ok(subject)
 }
 
+/// A message's text, checked, and its HTML: made before a write begins, as rendering takes longer than
+/// the statements that store it, and other writers may be waiting for the write lock.
+pub(crate) struct Body<'a> {
+    text: &'a str,
+    html: String,
+}
+
+impl<'a> Body<'a> {
+    pub(crate) fn new(text: &'a str) -> Result<Body<'a>> {
+        let text = check_body(text)?;
+        Ok(Body {
+            text,
+            html: markdown::render(text),
+        })
+    }
+}
+
 fn check_body(body: &str) -> Result<&str> {
     let body = body.trim_end();
     if body.trim().is_empty() {
@@ -312,11 +329,22 @@ fn is_sqlite(ws: &WorkspaceDb) -> bool {
 }
 
 /// Finds the customer with `email`, creating them (named `name`, or after the address) if there is none.
-async fn requester(tx: &mut Tx, email: &str, name: &str, now: DateTime<Utc>) -> Result<(i64, String)> {
+/// The name a new requester gets: the one given, else the address's local part.
+fn new_requester_name<'a>(email: &'a str, name: &'a str) -> Result<&'a str> {
     let name = name.trim();
     if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
         return Err(invalid("A name can be at most 120 characters long, on one line."));
     }
+    Ok(if name.is_empty() {
+        email.split('@').next().unwrap_or(email)
+    } else {
+        name
+    })
+}
+
+/// The requester with this address (id and name), created if there is none.
+async fn requester(tx: &mut Tx, email: &str, name: &str, now: DateTime<Utc>) -> Result<(i64, String)> {
+    let name = new_requester_name(email, name)?;
     let found: Option<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(
         "select id, name from customers where email = $1",
     )
@@ -326,11 +354,6 @@ async fn requester(tx: &mut Tx, email: &str, name: &str, now: DateTime<Utc>) -> 
     if let Some(found) = found {
         return Ok(found);
     }
-    let name = if name.is_empty() {
-        email.split('@').next().unwrap_or(email)
-    } else {
-        name
-    };
     let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "insert into customers (email, name, created_at, updated_at) values ($1, $2, $3, $3)
          on conflict (email) do update set updated_at = customers.updated_at returning id",
@@ -351,18 +374,18 @@ async fn audit(
     detail: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_tx!(tx, conn => sqlx::query(
+    tx.later(
         "insert into audit_log (actor, action, subject, ip, detail, created_at) values ($1, $2, $3, $4, $5, $6)",
+        vec![
+            Value::text(actor.audit_name()),
+            Value::text(action),
+            Value::text(subject),
+            Value::Text(actor.ip.clone()),
+            Value::Text(detail.map(str::to_owned)),
+            Value::Time(now),
+        ],
     )
-    .bind(actor.audit_name())
-    .bind(action)
-    .bind(subject)
-    .bind(actor.ip.as_deref())
-    .bind(detail)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
+    .await?;
     Ok(())
 }
 
@@ -542,8 +565,9 @@ fn ticket_email(
 /// public reply by whoever opened it). The requester gets a confirmation, an assignee a notice.
 #[tracing::instrument(skip_all, fields(workspace = %ws.id()))]
 pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateTime<Utc>) -> Result<Ticket> {
+    let body = Body::new(&new.body)?;
     let mut tx = begin(ws).await?;
-    let (ticket, _) = create_in(ws, &mut tx, actor, new, now).await?;
+    let (ticket, _) = create_in(ws, &mut tx, actor, new, &body, now).await?;
     tx.commit().await?;
     Ok(ticket)
 }
@@ -556,55 +580,77 @@ pub fn check_new(new: &NewTicket) -> Result<()> {
     Ok(())
 }
 
-/// [`create`] inside a caller's transaction; returns the ticket and its first message's id.
+/// [`create`] inside a caller's transaction; returns the ticket and its first message's id. `body` is
+/// `new.body`'s.
 pub(crate) async fn create_in(
     ws: &WorkspaceDb,
     tx: &mut Tx,
     actor: &Actor,
     new: &NewTicket,
+    body: &Body<'_>,
     now: DateTime<Utc>,
 ) -> Result<(Ticket, i64)> {
     let subject = check_subject(&new.subject)?;
-    let body = check_body(&new.body)?;
+    let (html, body) = (&body.html, body.text);
     let email = check_email(&new.requester_email)?;
-    let html = markdown::render(body);
     let priority = new.priority.unwrap_or(Priority::Normal);
     if let Some(category) = new.category_id {
         category_exists(tx, category).await?;
     }
-    let (requester_id, requester_name) = requester(tx, &email, &new.requester_name, now).await?;
-    // SQLite: the counter row, in the transaction (writers take turns anyway), so numbers are gap-free; the
-    // counter's update and the insert are one round trip to the connection's thread (two statements, the
-    // second with the row).
-    // PostgreSQL: a sequence, which locks nothing, so concurrent creations do not queue behind each other's
-    // commit; a creation that fails after this leaves its number unused.
-    let (before, number) = if is_sqlite(ws) {
-        (
-            "update counters set value = value + 1 where name = 'ticket_number';",
-            "(select value from counters where name = 'ticket_number')",
-        )
+    let assignee = new.assignee.as_ref();
+    let ticket: Vec<Ticket> = if is_sqlite(ws) {
+        // One trip to the connection's thread: the requester (created if the address is new), the counter
+        // row (in the transaction, as writers take turns anyway, so numbers are gap-free) and the ticket.
+        // `fetch_all`: SQLite's driver stops a multi-statement query at the first row `fetch_one` asks for.
+        let name = new_requester_name(&email, &new.requester_name)?;
+        let sql = format!(
+            "insert into customers (email, name, created_at, updated_at) values ($3, $4, $9, $9)
+                 on conflict (email) do nothing;
+             update counters set value = value + 1 where name = 'ticket_number';
+             insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
+                                  assignee_account_id, assignee_name, assignee_email, category_id, created_at,
+                                  updated_at)
+             select (select value from counters where name = 'ticket_number'), $1, $2, c.id, c.name, c.email,
+                    $5, $6, $7, $8, $9, $9
+             from customers c where c.email = $3
+             returning {COLUMNS}"
+        );
+        on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
+            .bind(subject)
+            .bind(priority.as_str())
+            .bind(&email)
+            .bind(name)
+            .bind(assignee.map(|a| a.account_id))
+            .bind(assignee.map(|a| a.name.as_str()))
+            .bind(assignee.map(|a| a.email.as_str()))
+            .bind(new.category_id)
+            .bind(now)
+            .fetch_all(conn)
+            .await)?
     } else {
-        ("", "nextval('ticket_numbers')")
+        // A sequence, which locks nothing, so concurrent creations do not queue behind each other's commit;
+        // a creation that fails after this leaves its number unused.
+        let (requester_id, requester_name) = requester(tx, &email, &new.requester_name, now).await?;
+        let sql = format!(
+            "insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
+                                  assignee_account_id, assignee_name, assignee_email, category_id, created_at,
+                                  updated_at)
+             values (nextval('ticket_numbers'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning {COLUMNS}"
+        );
+        on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
+            .bind(subject)
+            .bind(priority.as_str())
+            .bind(requester_id)
+            .bind(&requester_name)
+            .bind(&email)
+            .bind(assignee.map(|a| a.account_id))
+            .bind(assignee.map(|a| a.name.as_str()))
+            .bind(assignee.map(|a| a.email.as_str()))
+            .bind(new.category_id)
+            .bind(now)
+            .fetch_all(conn)
+            .await)?
     };
-    let sql = format!(
-        "{before} insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
-                              assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at)
-         values ({number}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning {COLUMNS}"
-    );
-    // `fetch_all`: SQLite's driver stops a multi-statement query at the first row `fetch_one` asks for.
-    let ticket: Vec<Ticket> = on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
-        .bind(subject)
-        .bind(priority.as_str())
-        .bind(requester_id)
-        .bind(&requester_name)
-        .bind(&email)
-        .bind(new.assignee.as_ref().map(|a| a.account_id))
-        .bind(new.assignee.as_ref().map(|a| a.name.as_str()))
-        .bind(new.assignee.as_ref().map(|a| a.email.as_str()))
-        .bind(new.category_id)
-        .bind(now)
-        .fetch_all(conn)
-        .await)?;
     let ticket = ticket
         .into_iter()
         .next()
@@ -1007,8 +1053,9 @@ pub async fn add_message(
     status: Option<Status>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    let body = Body::new(body)?;
     let mut tx = begin(ws).await?;
-    let id = add_message_in(ws, &mut tx, actor, ticket_id, kind, body, status, now).await?;
+    let id = add_message_in(ws, &mut tx, actor, ticket_id, kind, &body, status, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -1021,16 +1068,15 @@ pub(crate) async fn add_message_in(
     actor: &Actor,
     ticket_id: i64,
     kind: Kind,
-    body: &str,
+    body: &Body<'_>,
     status: Option<Status>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let body = check_body(body)?;
+    let (html, body) = (&body.html, body.text);
     if kind == Kind::Note && !matches!(actor.author, Author::Agent { .. }) {
         return Err(Error::NotFound);
     }
     let ticket = ticket_in(tx, ticket_id).await?;
-    let html = markdown::render(body);
     let id = insert_message(tx, ticket_id, actor, kind.as_str(), body, &html, now).await?;
     // A customer answering a pending or solved ticket reopens it; an agent's status choice wins otherwise.
     let status = match (&actor.author, status) {
