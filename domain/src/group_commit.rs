@@ -19,7 +19,9 @@
 //! releases its savepoint and opens the next writer's in one trip, and the last writer's savepoint is
 //! committed with the transaction (`COMMIT` alone) instead of released first. Statements whose results
 //! nobody reads (an audit line, a mail for the outbox, the search index's row) can wait for that trip too
-//! ([`GateTx::later`]).
+//! ([`GateTx::later`]); and work that costs less done once for many writers than once for each (writing
+//! new rows into the search index, which SQLite's FTS5 stores as a new segment each time a savepoint opens
+//! or ends) waits for the commit and is done once, for all of them ([`GateTx::at_commit`]).
 //!
 //! Checkpoints (copying the WAL's pages back into the database file, and the file's fsync) are not the
 //! writers' work either: the writing connection runs with `wal_autocheckpoint=0`, and [`WriteGate::
@@ -79,6 +81,8 @@ struct Batch {
     members: Vec<oneshot::Sender<Result<(), String>>>,
     /// The savepoint named `writer` that may be open in the transaction.
     savepoint: Savepoint,
+    /// What the writers whose work is in the transaction asked to run before it commits.
+    at_commit: AtCommit,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -98,9 +102,42 @@ enum Savepoint {
 pub struct GateTx {
     batch: Option<OwnedMutexGuard<Batch>>,
     gate: Arc<WriteGate>,
-    /// Statements queued by [`GateTx::later`], each ending in `;`, and their parameters' values.
-    later: String,
-    later_values: Vec<Value>,
+    /// Statements queued by [`GateTx::later`].
+    later: Later,
+    /// Statements asked for by [`GateTx::at_commit`], with the row ids each was asked for.
+    at_commit: AtCommit,
+}
+
+/// Statements to run once before the shared transaction commits, in the order first asked for, each with
+/// the ids (a JSON array as `$1`) of every writer that asked for it.
+#[derive(Debug, Default)]
+struct AtCommit(Vec<(&'static str, Vec<i64>)>);
+
+impl AtCommit {
+    fn add(&mut self, sql: &'static str, id: i64) {
+        match self.0.iter_mut().find(|(s, _)| *s == sql) {
+            Some((_, ids)) => ids.push(id),
+            None => self.0.push((sql, vec![id])),
+        }
+    }
+
+    fn append(&mut self, other: AtCommit) {
+        for (sql, ids) in other.0 {
+            for id in ids {
+                self.add(sql, id);
+            }
+        }
+    }
+
+    /// Queues the statements onto `later`, each with its distinct ids.
+    fn queue(&mut self, later: &mut Later) {
+        for (sql, mut ids) in self.0.drain(..) {
+            ids.sort_unstable();
+            ids.dedup();
+            let ids = format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+            later.push(sql, vec![Value::Text(Some(ids))]);
+        }
+    }
 }
 
 /// A parameter's value for a statement queued by [`GateTx::later`].
@@ -144,8 +181,8 @@ impl WriteGate {
         let mut tx = GateTx {
             batch: Some(guard),
             gate: self.clone(),
-            later: String::new(),
-            later_values: Vec::new(),
+            later: Later::none(),
+            at_commit: AtCommit::default(),
         };
         let batch = tx.batch_mut();
         settle(batch).await;
@@ -287,21 +324,25 @@ impl GateTx {
     /// and `values` gives them in that order. A statement that fails there fails the whole shared
     /// transaction (every writer in it), so only statements that cannot break a constraint belong here.
     pub fn later(&mut self, sql: &str, values: Vec<Value>) {
-        shift_parameters(sql, self.later_values.len(), &mut self.later);
-        self.later.push_str(";\n");
-        self.later_values.extend(values);
+        self.later.push(sql, values);
+    }
+
+    /// Asks for `sql` to run once before the shared transaction commits, with this writer's `id` among the
+    /// ids it gets as a JSON array in `$1` (`… where id in (select value from json_each($1))`). It sees every
+    /// writer's committed work; if this writer's part is rolled back, its id is not passed. As with
+    /// [`GateTx::later`], a failure there fails the whole transaction.
+    pub fn at_commit(&mut self, sql: &'static str, id: i64) {
+        self.at_commit.add(sql, id);
     }
 
     /// Ends this writer's part and returns once it is committed (with the others' in the batch).
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let batch = self.batch.take().expect("a writer holds the lock until it ends");
-        let later = Later {
-            sql: std::mem::take(&mut self.later),
-            values: std::mem::take(&mut self.later_values),
-        };
+        let later = std::mem::replace(&mut self.later, Later::none());
+        let at_commit = std::mem::take(&mut self.at_commit);
         // In a task of its own, so a caller that goes away mid-commit (a closed HTTP connection) cannot
         // leave the shared transaction open or its members without an answer.
-        tokio::spawn(commit(self.gate.clone(), batch, later))
+        tokio::spawn(commit(self.gate.clone(), batch, later, at_commit))
             .await
             .map_err(|error| sqlx::Error::Protocol(format!("the commit task failed: {error}")))?
     }
@@ -330,6 +371,7 @@ impl Drop for GateTx {
 }
 
 /// A writer's statements queued by [`GateTx::later`].
+#[derive(Debug)]
 struct Later {
     sql: String,
     values: Vec<Value>,
@@ -341,6 +383,12 @@ impl Later {
             sql: String::new(),
             values: Vec::new(),
         }
+    }
+
+    fn push(&mut self, sql: &str, values: Vec<Value>) {
+        shift_parameters(sql, self.values.len(), &mut self.sql);
+        self.sql.push_str(";\n");
+        self.values.extend(values);
     }
 
     /// Runs the queued statements and then `then`, in one trip.
@@ -389,11 +437,17 @@ fn shift_parameters(sql: &str, offset: usize, out: &mut String) {
     }
 }
 
-async fn commit(gate: Arc<WriteGate>, mut batch: OwnedMutexGuard<Batch>, later: Later) -> Result<(), sqlx::Error> {
+async fn commit(
+    gate: Arc<WriteGate>,
+    mut batch: OwnedMutexGuard<Batch>,
+    later: Later,
+    at_commit: AtCommit,
+) -> Result<(), sqlx::Error> {
     let (sender, mut outcome) = oneshot::channel();
     if gate.queued.load(Ordering::SeqCst) == 0 || batch.members.len() + 1 >= MAX_BATCH {
         // `COMMIT` commits the open savepoint with the rest.
         batch.members.push(sender);
+        batch.at_commit.append(at_commit);
         return finish(&gate, &mut batch, later).await;
     }
     // Hand the open transaction to the next writer, with a savepoint opened for it, and wait for whoever
@@ -409,6 +463,7 @@ async fn commit(gate: Arc<WriteGate>, mut batch: OwnedMutexGuard<Batch>, later: 
     }
     batch.savepoint = Savepoint::Spare;
     batch.members.push(sender);
+    batch.at_commit.append(at_commit);
     drop(batch);
     tokio::select! {
         biased;
@@ -452,9 +507,10 @@ async fn settle(batch: &mut Batch) {
     }
 }
 
-/// Commits the open transaction (after the committing writer's `later` statements) and tells everyone in
-/// it.
-async fn finish(gate: &WriteGate, batch: &mut Batch, later: Later) -> Result<(), sqlx::Error> {
+/// Commits the open transaction (after the committing writer's `later` statements and the writers'
+/// `at_commit` ones) and tells everyone in it.
+async fn finish(gate: &WriteGate, batch: &mut Batch, mut later: Later) -> Result<(), sqlx::Error> {
+    batch.at_commit.queue(&mut later);
     match later.run(connection(batch), "COMMIT").await {
         Ok(_) => {
             gate.committed.notify_one();
@@ -483,6 +539,7 @@ async fn abort(batch: &mut Batch, why: &str) {
         drop(conn.detach());
     }
     batch.savepoint = Savepoint::None;
+    batch.at_commit = AtCommit::default();
     for member in batch.members.drain(..) {
         let _ = member.send(Err(why.to_owned()));
     }
@@ -719,5 +776,40 @@ mod tests {
         c.later("insert into t (name) values ('n' || $1)", vec![Value::Int(Some(7))]);
         c.commit().await.unwrap();
         assert_eq!(names(&pool).await.last().unwrap(), "n7");
+    }
+
+    const IDS: &str = "insert into t (name) select group_concat(value, ',') from json_each($1)";
+
+    #[tokio::test]
+    async fn at_commit_statements_run_once_per_commit_with_the_ids_of_the_writers_in_it() {
+        let (_dir, pool, gate) = database().await;
+        let mut first = gate.begin(&pool).await.unwrap();
+        first.at_commit(IDS, 10);
+        first.at_commit(IDS, 10);
+        let mut writers = Vec::new();
+        for i in 1..=4 {
+            let (gate, pool) = (gate.clone(), pool.clone());
+            writers.push(tokio::spawn(async move {
+                let mut tx = gate.begin(&pool).await.unwrap();
+                tx.at_commit(IDS, i);
+                if i == 3 {
+                    return; // dropped: its id is not passed
+                }
+                tx.commit().await.unwrap();
+            }));
+        }
+        until_queued(&gate, 4).await;
+        first.commit().await.unwrap();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let rows = names(&pool).await;
+        assert_eq!(rows.len(), gate.commits().0, "one row per commit: {rows:?}");
+        let mut ids: Vec<i64> = rows
+            .iter()
+            .flat_map(|row| row.split(',').map(|id| id.parse::<i64>().unwrap()))
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, [1, 2, 4, 10]);
     }
 }

@@ -266,7 +266,7 @@ pub async fn add_message_with_files(
     let stored = store_files(ws, store, files, limits).await?;
     let result = async {
         let mut tx = tickets::begin(ws).await?;
-        let message = tickets::add_message_in(ws, &mut tx, actor, ticket_id, kind, &body, status, now).await?;
+        let message = tickets::add_message_in(&mut tx, actor, ticket_id, kind, &body, status, now).await?;
         record_files(&mut tx, ticket_id, message, &stored, now).await?;
         tx.commit().await?;
         Ok(message)

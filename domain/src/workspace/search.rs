@@ -10,7 +10,7 @@
 use super::tickets::{COLUMNS, Ticket};
 use crate::{
     Result, WorkspaceDb,
-    db::{Db, Tx, Value},
+    db::{Db, Tx},
     on_db, on_tx,
 };
 use serde::Serialize;
@@ -23,27 +23,22 @@ const IDF_SAMPLE: i64 = 20_000;
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
-/// Rebuilds a ticket's document. `fresh`: the ticket is new in this transaction, so it has no document yet.
-pub(crate) async fn reindex(tx: &mut Tx, sqlite: bool, ticket_id: i64, fresh: bool) -> Result<()> {
-    if sqlite {
-        // Nobody reads what these return: they wait for the end of the writer's part (`Tx::later`).
-        if !fresh {
-            tx.later(
-                "delete from ticket_search where rowid = $1",
-                vec![Value::Int(Some(ticket_id))],
-            )
-            .await?;
-        }
-        tx.later(
-            "insert into ticket_search (rowid, subject, body, requester)
-             select t.id, t.subject,
-                    coalesce((select group_concat(m.body, char(10)) from messages m
-                              where m.ticket_id = t.id and m.kind <> 'event'), ''),
-                    t.requester_name || ' ' || t.requester_email
-             from tickets t where t.id = $1",
-            vec![Value::Int(Some(ticket_id))],
-        )
-        .await?;
+/// SQLite: rebuilds the documents of the tickets whose ids are in `$1`, a JSON array.
+const REINDEX_SQLITE: &str = "delete from ticket_search where rowid in (select value from json_each($1));
+    insert into ticket_search (rowid, subject, body, requester)
+    select t.id, t.subject,
+           coalesce((select group_concat(m.body, char(10)) from messages m
+                     where m.ticket_id = t.id and m.kind <> 'event'), ''),
+           t.requester_name || ' ' || t.requester_email
+    from tickets t where t.id in (select value from json_each($1))";
+
+/// Rebuilds a ticket's document, in `tx`.
+pub(crate) async fn reindex(tx: &mut Tx, ticket_id: i64) -> Result<()> {
+    if let Tx::Sqlite(tx) = tx {
+        // Once for every ticket a shared transaction changed, just before it commits: FTS5 writes new rows
+        // as a new segment whenever a savepoint opens or ends, so written in each writer's own part they
+        // would make one small segment per writer, each merged later (`GateTx::at_commit`).
+        tx.at_commit(REINDEX_SQLITE, ticket_id);
     } else {
         on_tx!(tx, conn => sqlx::query(
             "insert into ticket_search (ticket_id, document)

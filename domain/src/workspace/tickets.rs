@@ -661,7 +661,7 @@ pub(crate) async fn create_in(
     for tag in &new.tags {
         add_tag_in(tx, ticket.id, tag).await?;
     }
-    search::reindex(tx, is_sqlite(ws), ticket.id, true).await?;
+    search::reindex(tx, ticket.id).await?;
     audit(
         tx,
         actor,
@@ -780,13 +780,12 @@ pub struct Changes {
 #[tracing::instrument(skip_all, fields(workspace = %ws.id(), ticket = id))]
 pub async fn update(ws: &WorkspaceDb, actor: &Actor, id: i64, changes: &Changes, now: DateTime<Utc>) -> Result<Ticket> {
     let mut tx = begin(ws).await?;
-    let (ticket, _) = update_in(ws, &mut tx, actor, id, changes, now).await?;
+    let (ticket, _) = update_in(&mut tx, actor, id, changes, now).await?;
     tx.commit().await?;
     Ok(ticket)
 }
 
 async fn update_in(
-    ws: &WorkspaceDb,
     tx: &mut Tx,
     actor: &Actor,
     id: i64,
@@ -920,7 +919,7 @@ async fn update_in(
         .await
         .map(|d| d.rows_affected()))?;
     if reindex {
-        search::reindex(tx, is_sqlite(ws), id, false).await?;
+        search::reindex(tx, id).await?;
     }
     let subject = format!("ticket:{}", before.number);
     audit(tx, actor, "ticket.updated", &subject, Some(&events.join("; ")), now).await?;
@@ -994,7 +993,7 @@ pub async fn update_many(
     }
     let mut changed = 0;
     for id in &ids {
-        let (_, was_changed) = update_in(ws, &mut tx, actor, *id, changes, now).await?;
+        let (_, was_changed) = update_in(&mut tx, actor, *id, changes, now).await?;
         changed += usize::from(was_changed);
     }
     tx.commit().await?;
@@ -1055,15 +1054,13 @@ pub async fn add_message(
 ) -> Result<i64> {
     let body = Body::new(body)?;
     let mut tx = begin(ws).await?;
-    let id = add_message_in(ws, &mut tx, actor, ticket_id, kind, &body, status, now).await?;
+    let id = add_message_in(&mut tx, actor, ticket_id, kind, &body, status, now).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// [`add_message`] inside a caller's transaction (attachments are recorded in the same one).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn add_message_in(
-    ws: &WorkspaceDb,
     tx: &mut Tx,
     actor: &Actor,
     ticket_id: i64,
@@ -1088,14 +1085,14 @@ pub(crate) async fn add_message_in(
         status,
         ..Changes::default()
     };
-    update_in(ws, tx, actor, ticket_id, &changes, now).await?;
+    update_in(tx, actor, ticket_id, &changes, now).await?;
     on_tx!(&mut *tx, conn => sqlx::query("update tickets set updated_at = $1 where id = $2")
         .bind(now)
         .bind(ticket_id)
         .execute(conn)
         .await
         .map(|d| d.rows_affected()))?;
-    search::reindex(tx, is_sqlite(ws), ticket_id, false).await?;
+    search::reindex(tx, ticket_id).await?;
     let action = if kind == Kind::Note {
         "ticket.note_added"
     } else {
@@ -1183,7 +1180,7 @@ pub async fn edit_message(
     .bind(message_id)
     .fetch_one(conn)
     .await)?;
-    search::reindex(&mut tx, is_sqlite(ws), ticket_id, false).await?;
+    search::reindex(&mut tx, ticket_id).await?;
     let number: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar("select number from tickets where id = $1")
         .bind(ticket_id)
         .fetch_one(conn)
