@@ -296,7 +296,7 @@ pub async fn create_with_files(
     let stored = store_files(ws, store, files, limits).await?;
     let result = async {
         let mut tx = tickets::begin(ws).await?;
-        let (ticket, message) = tickets::create_in(ws, &mut tx, actor, new, &body, now).await?;
+        let (ticket, message) = tickets::create_in(&mut tx, actor, new, &body, now).await?;
         record_files(&mut tx, ticket.id, message, &stored, now).await?;
         tx.commit().await?;
         Ok(ticket)

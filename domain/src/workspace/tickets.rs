@@ -5,12 +5,13 @@
 use super::{markdown, outbox, ratings, search};
 use crate::{
     Error, Result, WorkspaceDb,
-    db::{Db, Tx, Value},
+    db::{Tx, Value},
     mail::Email,
     on_db, on_tx,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use sqlx::{FromRow, Row};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -324,10 +325,6 @@ pub(crate) async fn begin(ws: &WorkspaceDb) -> Result<Tx> {
     Ok(ws.db().begin().await?)
 }
 
-fn is_sqlite(ws: &WorkspaceDb) -> bool {
-    matches!(ws.db(), Db::Sqlite(_))
-}
-
 /// Finds the customer with `email`, creating them (named `name`, or after the address) if there is none.
 /// The name a new requester gets: the one given, else the address's local part.
 fn new_requester_name<'a>(email: &'a str, name: &'a str) -> Result<&'a str> {
@@ -417,10 +414,10 @@ async fn insert_message(
         .await)?)
 }
 
-/// A new ticket's first message (a public reply), and its Message-ID set as the ticket's thread: one round
-/// trip on either backend. Returns the message's id and the thread id.
+/// PostgreSQL: a new ticket's first message (a public reply), and its Message-ID set as the ticket's
+/// thread, in one round trip. Returns the message's id and the thread id. (SQLite: in [`create_in`]'s one
+/// trip.)
 async fn insert_first_message(
-    ws: &WorkspaceDb,
     tx: &mut Tx,
     ticket: &Ticket,
     actor: &Actor,
@@ -429,19 +426,11 @@ async fn insert_first_message(
     now: DateTime<Utc>,
 ) -> Result<(i64, String)> {
     let (prefix, suffix) = message_id_parts(actor, ticket);
-    let sql = if is_sqlite(ws) {
-        // Two statements; `last_insert_rowid()` is the message's id (a trigger's inserts do not change it).
-        format!(
-            "{INSERT_MESSAGE} returning id, $9 || id || $10;
-             update tickets set thread_id = $9 || last_insert_rowid() || $10 where id = $1"
-        )
-    } else {
-        format!(
-            "with m as ({INSERT_MESSAGE} returning id)
-             update tickets set thread_id = $9 || m.id || $10 from m where tickets.id = $1
-             returning m.id, tickets.thread_id"
-        )
-    };
+    let sql = format!(
+        "with m as ({INSERT_MESSAGE} returning id)
+         update tickets set thread_id = $9 || m.id || $10 from m where tickets.id = $1
+         returning m.id, tickets.thread_id"
+    );
     let rows: Vec<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(&sql)
         .bind(ticket.id)
         .bind(actor.account_id())
@@ -518,14 +507,19 @@ fn message_id(actor: &Actor, ticket: &Ticket, message_id: i64) -> String {
 
 /// A message's Message-ID is `<slug.number.id@host>`: what comes before the message's id, and after it.
 fn message_id_parts(actor: &Actor, ticket: &Ticket) -> (String, String) {
+    (
+        format!("<{}.{}.", actor.workspace_slug, ticket.number),
+        message_id_suffix(actor),
+    )
+}
+
+/// The part of a Message-ID after the message's id: `@host>`.
+fn message_id_suffix(actor: &Actor) -> String {
     let host = url::Url::parse(&actor.base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "ferrodesk.invalid".into());
-    (
-        format!("<{}.{}.", actor.workspace_slug, ticket.number),
-        format!("@{host}>"),
-    )
+    format!("@{host}>")
 }
 
 /// Where the requester follows the ticket: the workspace's portal.
@@ -567,7 +561,7 @@ fn ticket_email(
 pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateTime<Utc>) -> Result<Ticket> {
     let body = Body::new(&new.body)?;
     let mut tx = begin(ws).await?;
-    let (ticket, _) = create_in(ws, &mut tx, actor, new, &body, now).await?;
+    let (ticket, _) = create_in(&mut tx, actor, new, &body, now).await?;
     tx.commit().await?;
     Ok(ticket)
 }
@@ -583,7 +577,6 @@ pub fn check_new(new: &NewTicket) -> Result<()> {
 /// [`create`] inside a caller's transaction; returns the ticket and its first message's id. `body` is
 /// `new.body`'s.
 pub(crate) async fn create_in(
-    ws: &WorkspaceDb,
     tx: &mut Tx,
     actor: &Actor,
     new: &NewTicket,
@@ -598,11 +591,16 @@ pub(crate) async fn create_in(
         category_exists(tx, category).await?;
     }
     let assignee = new.assignee.as_ref();
-    let ticket: Vec<Ticket> = if is_sqlite(ws) {
+    // The portal's customer writes as themself; an agent writes on the requester's behalf. The first
+    // message's Message-ID is the thread's, stored on the ticket.
+    let (ticket, first, thread) = if let Tx::Sqlite(gate) = &mut *tx {
         // One trip to the connection's thread: the requester (created if the address is new), the counter
-        // row (in the transaction, as writers take turns anyway, so numbers are gap-free) and the ticket.
-        // `fetch_all`: SQLite's driver stops a multi-statement query at the first row `fetch_one` asks for.
+        // row (in the transaction, as writers take turns anyway, so numbers are gap-free), the ticket, its
+        // first message and the thread id. `last_insert_rowid()` is the ticket's id, then the message's (a
+        // trigger's inserts do not change it). `fetch_all`: SQLite's driver stops a multi-statement query at
+        // the first row `fetch_one` asks for.
         let name = new_requester_name(&email, &new.requester_name)?;
+        let number = "(select value from counters where name = 'ticket_number')";
         let sql = format!(
             "insert into customers (email, name, created_at, updated_at) values ($3, $4, $9, $9)
                  on conflict (email) do nothing;
@@ -610,12 +608,17 @@ pub(crate) async fn create_in(
              insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
                                   assignee_account_id, assignee_name, assignee_email, category_id, created_at,
                                   updated_at)
-             select (select value from counters where name = 'ticket_number'), $1, $2, c.id, c.name, c.email,
-                    $5, $6, $7, $8, $9, $9
+             select {number}, $1, $2, c.id, c.name, c.email, $5, $6, $7, $8, $9, $9
              from customers c where c.email = $3
-             returning {COLUMNS}"
+             returning {COLUMNS};
+             insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body,
+                                   html, created_at)
+             values (last_insert_rowid(), $10, $11, $12, 'reply', $13, $14, $9)
+             returning id, $15 || {number} || '.' || id || $16;
+             update tickets set thread_id = $15 || {number} || '.' || last_insert_rowid() || $16
+             where id = (select ticket_id from messages where id = last_insert_rowid())"
         );
-        on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
+        let rows = sqlx::query(&sql)
             .bind(subject)
             .bind(priority.as_str())
             .bind(&email)
@@ -625,8 +628,21 @@ pub(crate) async fn create_in(
             .bind(assignee.map(|a| a.email.as_str()))
             .bind(new.category_id)
             .bind(now)
-            .fetch_all(conn)
-            .await)?
+            .bind(actor.account_id())
+            .bind(actor.customer_id())
+            .bind(actor.name())
+            .bind(body)
+            .bind(html)
+            .bind(format!("<{}.", actor.workspace_slug))
+            .bind(message_id_suffix(actor))
+            .fetch_all(gate.conn())
+            .await?;
+        let [ticket, message] = rows.as_slice() else {
+            return Err(Error::Database(sqlx::Error::RowNotFound));
+        };
+        let ticket = Ticket::from_row(ticket)?;
+        let (first, thread): (i64, String) = (message.try_get(0)?, message.try_get(1)?);
+        (ticket, first, thread)
     } else {
         // A sequence, which locks nothing, so concurrent creations do not queue behind each other's commit;
         // a creation that fails after this leaves its number unused.
@@ -637,7 +653,7 @@ pub(crate) async fn create_in(
                                   updated_at)
              values (nextval('ticket_numbers'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning {COLUMNS}"
         );
-        on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
+        let ticket: Ticket = on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
             .bind(subject)
             .bind(priority.as_str())
             .bind(requester_id)
@@ -648,16 +664,11 @@ pub(crate) async fn create_in(
             .bind(assignee.map(|a| a.email.as_str()))
             .bind(new.category_id)
             .bind(now)
-            .fetch_all(conn)
-            .await)?
+            .fetch_one(conn)
+            .await)?;
+        let (first, thread) = insert_first_message(tx, &ticket, actor, body, html, now).await?;
+        (ticket, first, thread)
     };
-    let ticket = ticket
-        .into_iter()
-        .next()
-        .ok_or(Error::Database(sqlx::Error::RowNotFound))?;
-    // The portal's customer writes as themself; an agent writes on the requester's behalf. The first
-    // message's Message-ID is the thread's, stored on the ticket in the same round trip.
-    let (first, thread) = insert_first_message(ws, tx, &ticket, actor, body, &html, now).await?;
     for tag in &new.tags {
         add_tag_in(tx, ticket.id, tag).await?;
     }
