@@ -451,6 +451,9 @@ pub fn sqlite_unencrypted_options(path: &Path, create: bool) -> SqliteConnectOpt
         // page found there is neither read from the file nor decrypted again. It fills only as pages are
         // read, and an idle connection closes after a minute.
         .pragma("cache_size", "-16384")
+        // When the WAL starts over, its file is cut back to 64 MiB: a large transaction (seeding, an
+        // import) does not leave a file that large behind for good.
+        .pragma("journal_size_limit", "67108864")
 }
 
 /// The reading pool (`max_connections`) and the writing connection of a SQLite database.
