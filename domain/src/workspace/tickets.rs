@@ -584,7 +584,7 @@ pub(crate) async fn create_in(
     now: DateTime<Utc>,
 ) -> Result<(Ticket, i64)> {
     let subject = check_subject(&new.subject)?;
-    let (html, body) = (&body.html, body.text);
+    let (html, body) = (body.html.as_str(), body.text);
     let email = check_email(&new.requester_email)?;
     let priority = new.priority.unwrap_or(Priority::Normal);
     if let Some(category) = new.category_id {
@@ -1080,12 +1080,12 @@ pub(crate) async fn add_message_in(
     status: Option<Status>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let (html, body) = (&body.html, body.text);
+    let (html, body) = (body.html.as_str(), body.text);
     if kind == Kind::Note && !matches!(actor.author, Author::Agent { .. }) {
         return Err(Error::NotFound);
     }
     let ticket = ticket_in(tx, ticket_id).await?;
-    let id = insert_message(tx, ticket_id, actor, kind.as_str(), body, &html, now).await?;
+    let id = insert_message(tx, ticket_id, actor, kind.as_str(), body, html, now).await?;
     // A customer answering a pending or solved ticket reopens it; an agent's status choice wins otherwise.
     let status = match (&actor.author, status) {
         (_, Some(status)) => Some(status),
