@@ -690,14 +690,17 @@ mod tests {
             .await
             .unwrap();
         tx.commit().await.unwrap();
+        let write = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin_write().await.unwrap();
+                sqlx::query(sql).execute(tx.conn()).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
         // 100 commits of ~100 pages each: past RESTART_FRAMES.
         for _ in 0..100 {
-            let mut tx = db.begin_write().await.unwrap();
-            sqlx::query("insert into t (body) values (randomblob(400000))")
-                .execute(tx.conn())
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
+            write("insert into t (body) values (randomblob(400000))").await;
         }
         // The WAL's length, from its index (`-shm`): the header's `mxFrame`, in the machine's byte order.
         let shm = dir.path().join("wal.db-shm");
@@ -710,12 +713,7 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(30), async {
             while db.checkpoints().1 == 0 || frames() > 100 {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                let mut tx = db.begin_write().await.unwrap();
-                sqlx::query("insert into t (body) values (x'00')")
-                    .execute(tx.conn())
-                    .await
-                    .unwrap();
-                tx.commit().await.unwrap();
+                write("insert into t (body) values (x'00')").await;
                 written += 1;
             }
         })
