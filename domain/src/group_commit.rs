@@ -181,7 +181,7 @@ impl WriteGate {
         let mut tx = GateTx {
             batch: Some(guard),
             gate: self.clone(),
-            later: Later::none(),
+            later: Later::default(),
             at_commit: AtCommit::default(),
         };
         let batch = tx.batch_mut();
@@ -282,7 +282,7 @@ async fn checkpoint_after_commits(
         // as the first of them to get the lock would.
         settle(&mut batch).await;
         if batch.conn.is_some() {
-            let _ = finish(&gate, &mut batch, Later::none()).await;
+            let _ = finish(&gate, &mut batch, Later::default()).await;
         }
         match passive_checkpoint(&mut conn).await {
             Ok(_) => {
@@ -338,7 +338,7 @@ impl GateTx {
     /// Ends this writer's part and returns once it is committed (with the others' in the batch).
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         let batch = self.batch.take().expect("a writer holds the lock until it ends");
-        let later = std::mem::replace(&mut self.later, Later::none());
+        let later = std::mem::take(&mut self.later);
         let at_commit = std::mem::take(&mut self.at_commit);
         // In a task of its own, so a caller that goes away mid-commit (a closed HTTP connection) cannot
         // leave the shared transaction open or its members without an answer.
@@ -371,20 +371,13 @@ impl Drop for GateTx {
 }
 
 /// A writer's statements queued by [`GateTx::later`].
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Later {
     sql: String,
     values: Vec<Value>,
 }
 
 impl Later {
-    fn none() -> Later {
-        Later {
-            sql: String::new(),
-            values: Vec::new(),
-        }
-    }
-
     fn push(&mut self, sql: &str, values: Vec<Value>) {
         shift_parameters(sql, self.values.len(), &mut self.sql);
         self.sql.push_str(";\n");
@@ -478,7 +471,7 @@ async fn commit(
             if let Ok(done) = outcome.try_recv() {
                 return answer(Ok(done));
             }
-            finish(&gate, &mut batch, Later::none()).await
+            finish(&gate, &mut batch, Later::default()).await
         }
     }
 }

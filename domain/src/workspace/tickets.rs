@@ -508,9 +508,14 @@ fn message_id(actor: &Actor, ticket: &Ticket, message_id: i64) -> String {
 /// A message's Message-ID is `<slug.number.id@host>`: what comes before the message's id, and after it.
 fn message_id_parts(actor: &Actor, ticket: &Ticket) -> (String, String) {
     (
-        format!("<{}.{}.", actor.workspace_slug, ticket.number),
+        format!("{}{}.", message_id_prefix(actor), ticket.number),
         message_id_suffix(actor),
     )
+}
+
+/// The part of a Message-ID before the ticket's number: `<slug.`.
+fn message_id_prefix(actor: &Actor) -> String {
+    format!("<{}.", actor.workspace_slug)
 }
 
 /// The part of a Message-ID after the message's id: `@host>`.
@@ -633,7 +638,7 @@ pub(crate) async fn create_in(
             .bind(actor.name())
             .bind(body)
             .bind(html)
-            .bind(format!("<{}.", actor.workspace_slug))
+            .bind(message_id_prefix(actor))
             .bind(message_id_suffix(actor))
             .fetch_all(gate.conn())
             .await?;
