@@ -463,7 +463,7 @@ pub async fn sqlite_pool(options: SqliteConnectOptions, max_connections: u32) ->
             .max_connections(max)
             .min_connections(0)
             .idle_timeout(Duration::from_secs(60))
-            .after_connect(|conn, _| Box::pin(crate::fts_rank::register(conn)))
+            .after_connect(|conn, _| Box::pin(crate::sqlite_setup::prepare(conn)))
     };
     let readers = pool(max_connections).connect_with(options.clone()).await?;
     // The writing connection leaves checkpoints to the checkpointer's (`group_commit`).

@@ -11,9 +11,9 @@
 //! score, as `bm25()` does, so `order by` it ascending puts the best first; a missing weight or IDF counts
 //! as 1. Given the exact IDFs it returns what `bm25(fts_table, weight_0, …)` returns (a test checks this).
 //!
-//! The function is registered on every SQLite connection the server opens (`db::sqlite_pool`). This is the
-//! crate's only unsafe code: the C calls that find FTS5's API and register the function, and the callback
-//! that FTS5 calls for each ranked row.
+//! The function is registered on every SQLite connection the server opens (`sqlite_setup::prepare`). This
+//! and `sqlite_setup` are the crate's only unsafe code: here the C calls that find FTS5's API and register
+//! the function, and the callback that FTS5 calls for each ranked row.
 #![allow(unsafe_code)]
 
 use libsqlite3_sys as ffi;

@@ -16,6 +16,7 @@ pub mod landlord;
 pub mod mail;
 pub mod mx;
 pub mod slug;
+pub mod sqlite_setup;
 pub mod tenancy;
 pub mod turnstile;
 pub mod workspace;
