@@ -29,7 +29,7 @@ NPM_HOME := $(HOME)/.cache/ferrodesk/npm-$(NPM_VERSION)
 NPM = $(eval NPM := $(shell npm --version >/dev/null 2>&1 && echo npm || echo node $(NPM_HOME)/package/bin/npm-cli.js))$(NPM)
 
 SITE_ROOT := $(CARGO_TARGET_DIR)/site
-SERVER_BIN := $(CARGO_TARGET_DIR)/release/ferrodesk
+SERVER_BIN := $(CARGO_TARGET_DIR)/server-release/ferrodesk
 # The initial wasm budget: 250 KB brotli for the whole app.
 WASM_BUDGET_BROTLI := 256000
 
