@@ -16,7 +16,10 @@ pub struct Choice {
     pub label: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A row of the ticket list. It travels as an array of its fields in this order, not as an object: the
+/// list's rows are most of its page's hydration data, which is escaped character by character into a
+/// script, and the field names were 45 % of their bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TicketRow {
     pub number: i64,
     /// The row id, which bulk actions name.
@@ -33,6 +36,44 @@ pub struct TicketRow {
     pub snippet: Option<String>,
 }
 
+impl Serialize for TicketRow {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let TicketRow {
+            number,
+            id,
+            subject,
+            status,
+            priority,
+            requester,
+            assignee,
+            updated,
+            snippet,
+        } = self;
+        (
+            number, id, subject, status, priority, requester, assignee, updated, snippet,
+        )
+            .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for TicketRow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (number, id, subject, status, priority, requester, assignee, updated, snippet) =
+            Deserialize::deserialize(deserializer)?;
+        Ok(TicketRow {
+            number,
+            id,
+            subject,
+            status,
+            priority,
+            requester,
+            assignee,
+            updated,
+            snippet,
+        })
+    }
+}
+
 impl TicketRow {
     /// `YYYY-MM-DD HH:MM` of [`TicketRow::updated`], cut from it rather than sent twice to the browser.
     pub fn updated_label(&self) -> String {
@@ -44,7 +85,7 @@ impl TicketRow {
 /// too short to cut is shown as it is.
 pub fn minute_label(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(day), Some(time)) => format!("{day} {time}"),
+        (Some(day), Some(time)) => [day, " ", time].concat(),
         _ => rfc3339.to_owned(),
     }
 }
@@ -951,6 +992,27 @@ mod tests {
             updated: updated.into(),
             snippet: None,
         }
+    }
+
+    #[test]
+    fn a_row_travels_as_an_array_of_its_fields() {
+        let row = TicketRow {
+            assignee: Some("Grace".into()),
+            snippet: Some("<mark>printer</mark>".into()),
+            ..row_updated("2026-12-04T03:22:51Z")
+        };
+        let json = serde_json::to_string(&row).unwrap();
+        assert_eq!(
+            json,
+            r#"[1,1,"Printer","open","normal","Ada","Grace","2026-12-04T03:22:51Z","<mark>printer</mark>"]"#
+        );
+        assert_eq!(serde_json::from_str::<TicketRow>(&json).unwrap(), row);
+        let unassigned = row_updated("2026-12-04T03:22:51Z");
+        let json = serde_json::to_string(&unassigned).unwrap();
+        assert_eq!(serde_json::from_str::<TicketRow>(&json).unwrap(), unassigned);
+        // Anything else is refused, not read into the wrong fields.
+        assert!(serde_json::from_str::<TicketRow>(r#"[1,1,"Printer"]"#).is_err());
+        assert!(serde_json::from_str::<TicketRow>(r#"{"number":1}"#).is_err());
     }
 
     #[test]

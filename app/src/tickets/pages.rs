@@ -450,14 +450,14 @@ fn ListBody(
                                 </thead>
                                 <tbody>
                                     {rows.into_iter().enumerate().map(|(i, row)| {
-                                        let href = format!("{base}/{}", row.number);
                                         let updated_label = row.updated_label();
                                         let TicketRow { number, id, subject, status, priority, requester, assignee, updated, snippet } = row;
+                                        let [href, row_class, check_name, check_id, check_label, badge] =
+                                            row_attributes(&base, i, number, &priority, &status);
                                         view! {
-                                            <tr class=format!("priority-{priority}")>
+                                            <tr class=row_class>
                                                 <td>
-                                                    <input type="checkbox" name=format!("ids[{i}]") value=id id=format!("select-{number}")
-                                                        aria-label=format!("Select ticket {number}")/>
+                                                    <input type="checkbox" name=check_name value=id id=check_id aria-label=check_label/>
                                                 </td>
                                                 <td>{number}</td>
                                                 <td>
@@ -465,7 +465,7 @@ fn ListBody(
                                                     {snippet.map(|s| view! { <p class="snippet" inner_html=s></p> })}
                                                 </td>
                                                 <td>{requester}</td>
-                                                <td><span class=format!("badge status-{status}")>{status_label(&status)}</span></td>
+                                                <td><span class=badge>{status_label(&status)}</span></td>
                                                 <td>{priority_label(&priority)}</td>
                                                 <td>{assignee.unwrap_or_else(|| "—".into())}</td>
                                                 <td><time datetime=updated>{updated_label}</time></td>
@@ -480,6 +480,36 @@ fn ListBody(
                 {next_link.map(|href| view! { <p class="pager"><a href=href rel="next">"Next page →"</a></p> })}
             </section>
         </div>
+    }
+}
+
+/// A list row's attribute values: its link, its class, its checkbox's name, id and label, and its status
+/// badge's class. The server joins them with `concat`: there `format!`'s machinery cost several times the
+/// copying, 4.5 % of the busiest page's instructions. The browser keeps `format!`, which its bundle already
+/// carries (with `concat` the main wasm module grew by 21 KB brotli).
+fn row_attributes(base: &str, i: usize, number: i64, priority: &str, status: &str) -> [String; 6] {
+    #[cfg(feature = "ssr")]
+    {
+        let n = number.to_string();
+        [
+            [base, "/", &n].concat(),
+            ["priority-", priority].concat(),
+            ["ids[", &i.to_string(), "]"].concat(),
+            ["select-", &n].concat(),
+            ["Select ticket ", &n].concat(),
+            ["badge status-", status].concat(),
+        ]
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        [
+            format!("{base}/{number}"),
+            format!("priority-{priority}"),
+            format!("ids[{i}]"),
+            format!("select-{number}"),
+            format!("Select ticket {number}"),
+            format!("badge status-{status}"),
+        ]
     }
 }
 

@@ -24,7 +24,7 @@ async fn open_ticket(app: &TestApp, cookie: &str, slug: &str, requester: &str, s
     )
     .await;
     let list: Value = serde_json::from_str(&body).unwrap();
-    list["rows"][0]["number"].as_i64().unwrap()
+    list["rows"][0][0].as_i64().unwrap()
 }
 
 /// Signs `email` in to the portal of `slug` through the emailed link; returns the session cookie.
@@ -461,7 +461,7 @@ async fn enquiries_pass_turnstile_caps_and_the_mx_check_or_record_nothing(backen
     .await;
     assert_eq!(count_tickets(&app, &agent).await, 3);
     let list = json(app.call("w/tickets", &[("slug", "alpha")], Some(&agent)).await, 200).await;
-    let number = list["rows"][0]["number"].as_i64().unwrap().to_string();
+    let number = list["rows"][0][0].as_i64().unwrap().to_string();
     let ticket = json(
         app.call("w/ticket", &[("slug", "alpha"), ("number", &number)], Some(&agent))
             .await,
