@@ -192,32 +192,34 @@ pub(crate) const COLUMNS: &str = "id, number, subject, status, priority, request
     requester_email, assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at, solved_at";
 
 /// Reads the columns by position, as [`COLUMNS`] lists them, where the derived reader would look each one
-/// up by name: a list page reads 51 tickets of 15 columns, and the lookups were 5 % of its CPU.
+/// up by name, and without sqlx's check that each column's database type suits the field (the types are
+/// the migrations' own; a value that does not decode is still an error): a list page reads 51 tickets of
+/// 15 columns, and the name lookups and type checks were 5.5 % of its instructions.
 impl<'r, R> sqlx::FromRow<'r, R> for Ticket
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database>,
+    String: sqlx::Decode<'r, R::Database>,
+    DateTime<Utc>: sqlx::Decode<'r, R::Database>,
 {
     fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
         Ok(Ticket {
-            id: row.try_get(0)?,
-            number: row.try_get(1)?,
-            subject: row.try_get(2)?,
-            status: row.try_get(3)?,
-            priority: row.try_get(4)?,
-            requester_id: row.try_get(5)?,
-            requester_name: row.try_get(6)?,
-            requester_email: row.try_get(7)?,
-            assignee_account_id: row.try_get(8)?,
-            assignee_name: row.try_get(9)?,
-            assignee_email: row.try_get(10)?,
-            category_id: row.try_get(11)?,
-            created_at: row.try_get(12)?,
-            updated_at: row.try_get(13)?,
-            solved_at: row.try_get(14)?,
+            id: row.try_get_unchecked(0)?,
+            number: row.try_get_unchecked(1)?,
+            subject: row.try_get_unchecked(2)?,
+            status: row.try_get_unchecked(3)?,
+            priority: row.try_get_unchecked(4)?,
+            requester_id: row.try_get_unchecked(5)?,
+            requester_name: row.try_get_unchecked(6)?,
+            requester_email: row.try_get_unchecked(7)?,
+            assignee_account_id: row.try_get_unchecked(8)?,
+            assignee_name: row.try_get_unchecked(9)?,
+            assignee_email: row.try_get_unchecked(10)?,
+            category_id: row.try_get_unchecked(11)?,
+            created_at: row.try_get_unchecked(12)?,
+            updated_at: row.try_get_unchecked(13)?,
+            solved_at: row.try_get_unchecked(14)?,
         })
     }
 }

@@ -275,22 +275,23 @@ struct PanelRow {
     n: i64,
 }
 
-/// By position, `kind, id, name, extra, n`, as [`COUNT_ROWS`] and [`panel`] select them: a list page reads a
-/// hundred of these, and looking each column up by name cost more than decoding it.
+/// By position, `kind, id, name, extra, n`, as [`COUNT_ROWS`] and [`panel`] select them, and without sqlx's
+/// type check (as [`Ticket`]'s reader): a list page reads a hundred of these, and looking each column up by
+/// name cost more than decoding it.
 impl<'r, R> sqlx::FromRow<'r, R> for PanelRow
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database>,
+    String: sqlx::Decode<'r, R::Database>,
 {
     fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
         Ok(PanelRow {
-            kind: row.try_get(0)?,
-            id: row.try_get(1)?,
-            name: row.try_get(2)?,
-            extra: row.try_get(3)?,
-            n: row.try_get(4)?,
+            kind: row.try_get_unchecked(0)?,
+            id: row.try_get_unchecked(1)?,
+            name: row.try_get_unchecked(2)?,
+            extra: row.try_get_unchecked(3)?,
+            n: row.try_get_unchecked(4)?,
         })
     }
 }
