@@ -406,7 +406,7 @@ impl Later {
 }
 
 /// Appends `sql` to `out` with each parameter `$n` (outside quotes) renumbered `$n+offset`.
-fn shift_parameters(sql: &str, offset: usize, out: &mut String) {
+pub(crate) fn shift_parameters(sql: &str, offset: usize, out: &mut String) {
     let mut chars = sql.chars().peekable();
     let mut quote = None;
     while let Some(c) = chars.next() {

@@ -13,13 +13,12 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 
-pub(crate) async fn add(tx: &mut Tx, email: &Email, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn add(tx: &mut Tx, email: &Email, now: DateTime<Utc>) -> Result<()> {
     let payload = serde_json::to_string(email).map_err(|e| crate::Error::Invalid(e.to_string()))?;
     tx.later(
         "insert into outbox (payload, created_at) values ($1, $2)",
         vec![Value::Text(Some(payload)), Value::Time(now)],
-    )
-    .await?;
+    );
     Ok(())
 }
 

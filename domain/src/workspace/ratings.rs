@@ -121,7 +121,7 @@ pub(crate) async fn issue_in(
         ),
     );
     email.in_reply_to = (!thread.is_empty()).then(|| thread.to_owned());
-    outbox::add(tx, &email, now).await
+    outbox::add(tx, &email, now)
 }
 
 /// What a live token rates, without using it.

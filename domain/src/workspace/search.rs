@@ -11,7 +11,7 @@ use super::tickets::{COLUMNS, Ticket};
 use crate::{
     Result, WorkspaceDb,
     db::{Db, Tx},
-    on_db, on_tx,
+    on_db,
 };
 use serde::Serialize;
 
@@ -32,33 +32,26 @@ const REINDEX_SQLITE: &str = "delete from ticket_search where rowid in (select v
            t.requester_name || ' ' || t.requester_email
     from tickets t where t.id in (select value from json_each($1))";
 
-/// Rebuilds a ticket's document, in `tx`.
-pub(crate) async fn reindex(tx: &mut Tx, ticket_id: i64) -> Result<()> {
-    if let Tx::Sqlite(tx) = tx {
-        // Once for every ticket a shared transaction changed, just before it commits: FTS5 writes new rows
-        // as a new segment whenever a savepoint opens or ends, so written in each writer's own part they
-        // would make one small segment per writer, each merged later (`GateTx::at_commit`).
-        tx.at_commit(REINDEX_SQLITE, ticket_id);
-    } else {
-        on_tx!(tx, conn => sqlx::query(
-            "insert into ticket_search (ticket_id, document)
-             select t.id,
-                    -- The parser keeps an address as one word; its parts are added so a search for the
-                    -- domain or the surname finds it, as SQLite's tokenizer does.
-                    setweight(to_tsvector('simple', t.subject), 'A')
-                    || setweight(to_tsvector('simple', t.requester_name || ' ' || t.requester_email || ' '
-                                             || translate(t.requester_email, '@.', '  ')), 'B')
-                    || to_tsvector('simple', coalesce((select string_agg(m.body, E'\\n' order by m.id) from messages m
-                                                       where m.ticket_id = t.id and m.kind <> 'event'), ''))
-             from tickets t where t.id = $1
-             on conflict (ticket_id) do update set document = excluded.document",
-        )
-        .bind(ticket_id)
-        .execute(conn)
-        .await
-        .map(|d| d.rows_affected()))?;
-    }
-    Ok(())
+/// PostgreSQL: rebuilds the documents of the tickets whose ids are in `$1`, a `bigint[]`. The parser keeps
+/// an address as one word; its parts are added so a search for the domain or the surname finds it, as
+/// SQLite's tokenizer does. (No comments in the SQL: it becomes part of a larger statement, [`Tx::later`].)
+const REINDEX_POSTGRES: &str = "insert into ticket_search (ticket_id, document)
+    select t.id,
+           setweight(to_tsvector('simple', t.subject), 'A')
+           || setweight(to_tsvector('simple', t.requester_name || ' ' || t.requester_email || ' '
+                                    || translate(t.requester_email, '@.', '  ')), 'B')
+           || to_tsvector('simple', coalesce((select string_agg(m.body, E'\\n' order by m.id) from messages m
+                                              where m.ticket_id = t.id and m.kind <> 'event'), ''))
+    from tickets t where t.id = any($1)
+    on conflict (ticket_id) do update set document = excluded.document";
+
+/// Rebuilds a ticket's document once, just before `tx` commits ([`Tx::at_commit`]), from what it holds then.
+/// On SQLite that is once for every ticket a shared transaction changed: FTS5 writes new rows as a new
+/// segment whenever a savepoint opens or ends, so written in each writer's own part they would make one
+/// small segment per writer, each merged later (`GateTx::at_commit`). On PostgreSQL it runs in the same
+/// statement as the change's other queued statements.
+pub(crate) fn reindex(tx: &mut Tx, ticket_id: i64) {
+    tx.at_commit(REINDEX_SQLITE, REINDEX_POSTGRES, ticket_id);
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -188,6 +188,9 @@ pub struct Ticket {
     pub solved_at: Option<DateTime<Utc>>,
 }
 
+/// How many columns [`COLUMNS`] lists.
+pub(crate) const COLUMN_COUNT: usize = 15;
+
 pub(crate) const COLUMNS: &str = "id, number, subject, status, priority, requester_id, requester_name, \
     requester_email, assignee_account_id, assignee_name, assignee_email, category_id, created_at, updated_at, solved_at";
 
@@ -358,7 +361,6 @@ pub(crate) async fn begin(ws: &WorkspaceDb) -> Result<Tx> {
     Ok(ws.db().begin().await?)
 }
 
-/// Finds the customer with `email`, creating them (named `name`, or after the address) if there is none.
 /// The name a new requester gets: the one given, else the address's local part.
 fn new_requester_name<'a>(email: &'a str, name: &'a str) -> Result<&'a str> {
     let name = name.trim();
@@ -372,38 +374,8 @@ fn new_requester_name<'a>(email: &'a str, name: &'a str) -> Result<&'a str> {
     })
 }
 
-/// The requester with this address (id and name), created if there is none.
-async fn requester(tx: &mut Tx, email: &str, name: &str, now: DateTime<Utc>) -> Result<(i64, String)> {
-    let name = new_requester_name(email, name)?;
-    let found: Option<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(
-        "select id, name from customers where email = $1",
-    )
-    .bind(email)
-    .fetch_optional(conn)
-    .await)?;
-    if let Some(found) = found {
-        return Ok(found);
-    }
-    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
-        "insert into customers (email, name, created_at, updated_at) values ($1, $2, $3, $3)
-         on conflict (email) do update set updated_at = customers.updated_at returning id",
-    )
-    .bind(email)
-    .bind(name)
-    .bind(now)
-    .fetch_one(conn)
-    .await)?;
-    Ok((id, name.to_owned()))
-}
-
-async fn audit(
-    tx: &mut Tx,
-    actor: &Actor,
-    action: &str,
-    subject: &str,
-    detail: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+/// Queues the audit line of a change in its transaction.
+fn audit(tx: &mut Tx, actor: &Actor, action: &str, subject: &str, detail: Option<&str>, now: DateTime<Utc>) {
     tx.later(
         "insert into audit_log (actor, action, subject, ip, detail, created_at) values ($1, $2, $3, $4, $5, $6)",
         vec![
@@ -414,9 +386,7 @@ async fn audit(
             Value::Text(detail.map(str::to_owned)),
             Value::Time(now),
         ],
-    )
-    .await?;
-    Ok(())
+    );
 }
 
 /// A message's row; `$1`…`$8` are its columns in this order.
@@ -445,39 +415,6 @@ async fn insert_message(
         .bind(now)
         .fetch_one(conn)
         .await)?)
-}
-
-/// PostgreSQL: a new ticket's first message (a public reply), and its Message-ID set as the ticket's
-/// thread, in one round trip. Returns the message's id and the thread id. (SQLite: in [`create_in`]'s one
-/// trip.)
-async fn insert_first_message(
-    tx: &mut Tx,
-    ticket: &Ticket,
-    actor: &Actor,
-    body: &str,
-    html: &str,
-    now: DateTime<Utc>,
-) -> Result<(i64, String)> {
-    let (prefix, suffix) = message_id_parts(actor, ticket);
-    let sql = format!(
-        "with m as ({INSERT_MESSAGE} returning id)
-         update tickets set thread_id = $9 || m.id || $10 from m where tickets.id = $1
-         returning m.id, tickets.thread_id"
-    );
-    let rows: Vec<(i64, String)> = on_tx!(tx, conn => sqlx::query_as(&sql)
-        .bind(ticket.id)
-        .bind(actor.account_id())
-        .bind(actor.customer_id())
-        .bind(actor.name())
-        .bind("reply")
-        .bind(body)
-        .bind(html)
-        .bind(now)
-        .bind(&prefix)
-        .bind(&suffix)
-        .fetch_all(conn)
-        .await)?;
-    rows.into_iter().next().ok_or(Error::Database(sqlx::Error::RowNotFound))
 }
 
 /// Records an event line in the thread ("Status: Open → Solved").
@@ -631,86 +568,105 @@ pub(crate) async fn create_in(
     let assignee = new.assignee.as_ref();
     // The portal's customer writes as themself; an agent writes on the requester's behalf. The first
     // message's Message-ID is the thread's, stored on the ticket.
-    let (ticket, first, thread) = if let Tx::Sqlite(gate) = &mut *tx {
-        // One trip to the connection's thread: the requester (created if the address is new), the counter
-        // row (in the transaction, as writers take turns anyway, so numbers are gap-free), the ticket, its
-        // first message and the thread id. `last_insert_rowid()` is the ticket's id, then the message's (a
-        // trigger's inserts do not change it). `fetch_all`: SQLite's driver stops a multi-statement query at
-        // the first row `fetch_one` asks for.
-        let name = new_requester_name(&email, &new.requester_name)?;
-        let number = "(select value from counters where name = 'ticket_number')";
-        let sql = format!(
-            "insert into customers (email, name, created_at, updated_at) values ($3, $4, $9, $9)
-                 on conflict (email) do nothing;
-             update counters set value = value + 1 where name = 'ticket_number';
-             insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
-                                  assignee_account_id, assignee_name, assignee_email, category_id, created_at,
-                                  updated_at)
-             select {number}, $1, $2, c.id, c.name, c.email, $5, $6, $7, $8, $9, $9
-             from customers c where c.email = $3
-             returning {COLUMNS};
-             insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body,
-                                   html, created_at)
-             values (last_insert_rowid(), $10, $11, $12, 'reply', $13, $14, $9)
-             returning id, $15 || {number} || '.' || id || $16;
-             update tickets set thread_id = $15 || {number} || '.' || last_insert_rowid() || $16
-             where id = (select ticket_id from messages where id = last_insert_rowid())"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(subject)
-            .bind(priority.as_str())
-            .bind(&email)
-            .bind(name)
-            .bind(assignee.map(|a| a.account_id))
-            .bind(assignee.map(|a| a.name.as_str()))
-            .bind(assignee.map(|a| a.email.as_str()))
-            .bind(new.category_id)
-            .bind(now)
-            .bind(actor.account_id())
-            .bind(actor.customer_id())
-            .bind(actor.name())
-            .bind(body)
-            .bind(html)
-            .bind(message_id_prefix(actor))
-            .bind(message_id_suffix(actor))
-            .fetch_all(gate.conn())
-            .await?;
-        let [ticket, message] = rows.as_slice() else {
-            return Err(Error::Database(sqlx::Error::RowNotFound));
+    let name = new_requester_name(&email, &new.requester_name)?;
+    // Both statements take the same parameters, in this order.
+    macro_rules! bind_new_ticket {
+        ($sql:expr) => {
+            sqlx::query($sql)
+                .bind(subject)
+                .bind(priority.as_str())
+                .bind(&email)
+                .bind(name)
+                .bind(assignee.map(|a| a.account_id))
+                .bind(assignee.map(|a| a.name.as_str()))
+                .bind(assignee.map(|a| a.email.as_str()))
+                .bind(new.category_id)
+                .bind(now)
+                .bind(actor.account_id())
+                .bind(actor.customer_id())
+                .bind(actor.name())
+                .bind(body)
+                .bind(html)
+                .bind(message_id_prefix(actor))
+                .bind(message_id_suffix(actor))
         };
-        let ticket = Ticket::from_row(ticket)?;
-        let (first, thread): (i64, String) = (message.try_get(0)?, message.try_get(1)?);
-        (ticket, first, thread)
-    } else {
-        // A sequence, which locks nothing, so concurrent creations do not queue behind each other's commit;
-        // a creation that fails after this leaves its number unused.
-        let (requester_id, requester_name) = requester(tx, &email, &new.requester_name, now).await?;
-        let sql = format!(
-            "insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
-                                  assignee_account_id, assignee_name, assignee_email, category_id, created_at,
-                                  updated_at)
-             values (nextval('ticket_numbers'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) returning {COLUMNS}"
-        );
-        let ticket: Ticket = on_tx!(&mut *tx, conn => sqlx::query_as(&sql)
-            .bind(subject)
-            .bind(priority.as_str())
-            .bind(requester_id)
-            .bind(&requester_name)
-            .bind(&email)
-            .bind(assignee.map(|a| a.account_id))
-            .bind(assignee.map(|a| a.name.as_str()))
-            .bind(assignee.map(|a| a.email.as_str()))
-            .bind(new.category_id)
-            .bind(now)
-            .fetch_one(conn)
-            .await)?;
-        let (first, thread) = insert_first_message(tx, &ticket, actor, body, html, now).await?;
-        (ticket, first, thread)
+    }
+    let (ticket, first, thread): (Ticket, i64, String) = match &mut *tx {
+        Tx::Sqlite(gate) => {
+            // One trip to the connection's thread: the requester (created if the address is new), the
+            // counter row (in the transaction, as writers take turns anyway, so numbers are gap-free), the
+            // ticket, its first message and the thread id. `last_insert_rowid()` is the ticket's id, then the
+            // message's (a trigger's inserts do not change it). `fetch_all`: SQLite's driver stops a
+            // multi-statement query at the first row `fetch_one` asks for.
+            let number = "(select value from counters where name = 'ticket_number')";
+            let sql = format!(
+                "insert into customers (email, name, created_at, updated_at) values ($3, $4, $9, $9)
+                     on conflict (email) do nothing;
+                 update counters set value = value + 1 where name = 'ticket_number';
+                 insert into tickets (number, subject, priority, requester_id, requester_name, requester_email,
+                                      assignee_account_id, assignee_name, assignee_email, category_id,
+                                      created_at, updated_at)
+                 select {number}, $1, $2, c.id, c.name, c.email, $5, $6, $7, $8, $9, $9
+                 from customers c where c.email = $3
+                 returning {COLUMNS};
+                 insert into messages (ticket_id, author_account_id, author_customer_id, author_name, kind, body,
+                                       html, created_at)
+                 values (last_insert_rowid(), $10, $11, $12, 'reply', $13, $14, $9)
+                 returning id, $15 || {number} || '.' || id || $16;
+                 update tickets set thread_id = $15 || {number} || '.' || last_insert_rowid() || $16
+                 where id = (select ticket_id from messages where id = last_insert_rowid())"
+            );
+            let rows = bind_new_ticket!(&sql).fetch_all(gate.conn()).await?;
+            let [ticket, message] = rows.as_slice() else {
+                return Err(Error::Database(sqlx::Error::RowNotFound));
+            };
+            (Ticket::from_row(ticket)?, message.try_get(0)?, message.try_get(1)?)
+        }
+        Tx::Postgres(pg) => {
+            // One statement: the requester (created if the address is new), the ticket and its first
+            // message. The number comes from a sequence, which locks nothing, so concurrent creations do not
+            // queue behind each other's commit (a creation that fails leaves its number unused). The
+            // message's id is taken first, so the ticket is written once, with its thread id, instead of
+            // inserted and then updated (a second row version, and new entries in its indexes).
+            let sql = format!(
+                "with ids as (
+                     select nextval('ticket_numbers') as number,
+                            nextval(pg_get_serial_sequence('messages', 'id')) as message
+                 ), found as (
+                     select id, name, email from customers where email = $3
+                 ), added as (
+                     insert into customers (email, name, created_at, updated_at)
+                     select $3, $4, $9, $9 where not exists (select from found)
+                     on conflict (email) do update set updated_at = customers.updated_at
+                     returning id, name, email
+                 ), requester as (
+                     select * from found union all select * from added
+                 ), ticket as (
+                     insert into tickets (number, subject, priority, requester_id, requester_name,
+                                          requester_email, assignee_account_id, assignee_name, assignee_email,
+                                          category_id, thread_id, created_at, updated_at)
+                     select ids.number, $1, $2, r.id, r.name, r.email, $5, $6, $7, $8,
+                            $15 || ids.number || '.' || ids.message || $16, $9, $9
+                     from ids, requester r
+                     returning {COLUMNS}, thread_id
+                 ), message as (
+                     insert into messages (id, ticket_id, author_account_id, author_customer_id, author_name,
+                                           kind, body, html, created_at)
+                     overriding system value
+                     select ids.message, ticket.id, $10, $11, $12, 'reply', $13, $14, $9 from ids, ticket
+                 )
+                 select ticket.*, ids.message from ticket, ids"
+            );
+            let row = bind_new_ticket!(&sql).fetch_one(pg.conn()).await?;
+            let ticket = Ticket::from_row(&row)?;
+            let thread = row.try_get(COLUMN_COUNT)?;
+            (ticket, row.try_get(COLUMN_COUNT + 1)?, thread)
+        }
     };
     for tag in &new.tags {
         add_tag_in(tx, ticket.id, tag).await?;
     }
-    search::reindex(tx, ticket.id).await?;
+    search::reindex(tx, ticket.id);
     audit(
         tx,
         actor,
@@ -718,8 +674,7 @@ pub(crate) async fn create_in(
         &format!("ticket:{}", ticket.number),
         None,
         now,
-    )
-    .await?;
+    );
     let url = ticket_url(actor, &ticket);
     let portal = portal_url(&actor.base_url, &actor.workspace_slug, ticket.number);
     let confirmation = ticket_email(
@@ -740,12 +695,12 @@ pub(crate) async fn create_in(
             markdown::escape(&portal)
         ),
     );
-    outbox::add(tx, &confirmation, now).await?;
+    outbox::add(tx, &confirmation, now)?;
     if let Some(assignee) = &new.assignee
         && Some(assignee.account_id) != actor.account_id()
     {
         let notice = assignment_email(actor, &ticket, &thread, assignee, &url);
-        outbox::add(tx, &notice, now).await?;
+        outbox::add(tx, &notice, now)?;
     }
     Ok((ticket, first))
 }
@@ -968,10 +923,10 @@ async fn update_in(
         .await
         .map(|d| d.rows_affected()))?;
     if reindex {
-        search::reindex(tx, id).await?;
+        search::reindex(tx, id);
     }
     let subject = format!("ticket:{}", before.number);
-    audit(tx, actor, "ticket.updated", &subject, Some(&events.join("; ")), now).await?;
+    audit(tx, actor, "ticket.updated", &subject, Some(&events.join("; ")), now);
     let after = ticket_in(tx, id).await?;
     // Solved by the team: the requester is asked to rate the help.
     if changes.status == Some(Status::Solved)
@@ -995,7 +950,7 @@ async fn update_in(
     {
         let thread = thread_id_in(tx, id).await?;
         let notice = assignment_email(actor, &after, &thread, &assignee, &ticket_url(actor, &after));
-        outbox::add(tx, &notice, now).await?;
+        outbox::add(tx, &notice, now)?;
     }
     Ok((after, true))
 }
@@ -1057,7 +1012,7 @@ async fn lock_in_order(tx: &mut Tx, ids: &[i64]) -> Result<()> {
     if let Tx::Postgres(tx) = tx {
         sqlx::query("select id from tickets where id = any($1) order by id for update")
             .bind(ids)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         sqlx::query(
             "select hour from solved_counts
@@ -1066,7 +1021,7 @@ async fn lock_in_order(tx: &mut Tx, ids: &[i64]) -> Result<()> {
              order by hour for update",
         )
         .bind(ids)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     }
     Ok(())
@@ -1141,13 +1096,13 @@ pub(crate) async fn add_message_in(
         .execute(conn)
         .await
         .map(|d| d.rows_affected()))?;
-    search::reindex(tx, ticket_id).await?;
+    search::reindex(tx, ticket_id);
     let action = if kind == Kind::Note {
         "ticket.note_added"
     } else {
         "ticket.replied"
     };
-    audit(tx, actor, action, &format!("ticket:{}", ticket.number), None, now).await?;
+    audit(tx, actor, action, &format!("ticket:{}", ticket.number), None, now);
     let thread = thread_id_in(tx, ticket_id).await?;
     match (kind, &actor.author) {
         (Kind::Reply, Author::Agent { .. } | Author::System) => {
@@ -1164,7 +1119,7 @@ pub(crate) async fn add_message_in(
                 markdown::escape(&portal)
             );
             let email = ticket_email(actor, &ticket, &thread, &ticket.requester_email, id, text, html);
-            outbox::add(tx, &email, now).await?;
+            outbox::add(tx, &email, now)?;
         }
         (Kind::Reply, Author::Customer { .. }) if ticket.assignee_account_id.is_some() => {
             if let Some(to) = &ticket.assignee_email {
@@ -1177,7 +1132,7 @@ pub(crate) async fn add_message_in(
                     markdown::escape(&url)
                 );
                 let email = ticket_email(actor, &ticket, &thread, to, id, text, html);
-                outbox::add(tx, &email, now).await?;
+                outbox::add(tx, &email, now)?;
             }
         }
         _ => {}
@@ -1229,7 +1184,7 @@ pub async fn edit_message(
     .bind(message_id)
     .fetch_one(conn)
     .await)?;
-    search::reindex(&mut tx, ticket_id).await?;
+    search::reindex(&mut tx, ticket_id);
     let number: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar("select number from tickets where id = $1")
         .bind(ticket_id)
         .fetch_one(conn)
@@ -1241,8 +1196,7 @@ pub async fn edit_message(
         &format!("ticket:{number}"),
         Some(&format!("message {message_id}")),
         now,
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(message)
 }
@@ -1283,8 +1237,7 @@ pub async fn create_category(ws: &WorkspaceDb, actor: &Actor, name: &str, now: D
         &format!("category:{}", category.id),
         Some(name),
         now,
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(category)
 }
@@ -1305,7 +1258,7 @@ pub async fn delete_category(ws: &WorkspaceDb, actor: &Actor, id: i64, now: Date
     if removed == 0 {
         return Err(Error::NotFound);
     }
-    audit(&mut tx, actor, "category.deleted", &format!("category:{id}"), None, now).await?;
+    audit(&mut tx, actor, "category.deleted", &format!("category:{id}"), None, now);
     tx.commit().await?;
     Ok(())
 }
@@ -1322,6 +1275,11 @@ pub async fn all_tags(ws: &WorkspaceDb) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_column_count_is_the_number_of_columns() {
+        assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
+    }
 
     #[test]
     fn tags_are_normalized_and_checked() {

@@ -68,7 +68,12 @@ async fn tickets_are_numbered_and_requesters_are_made_on_the_fly(env: TestEnv) {
     assert_eq!(mails.len(), 2);
     assert_eq!(mails[0].to, "carl@example.com");
     assert_eq!(mails[0].subject, "[#1] Printer on fire");
-    assert!(mails[0].message_id.as_deref().unwrap().ends_with("@desk.example>"));
+    assert_eq!(
+        mails[0].message_id.as_deref(),
+        Some(format!("<acme.1.{}@desk.example>", thread[0].id).as_str()),
+        "the first message's Message-ID: workspace, ticket number, message id"
+    );
+    assert_eq!(mails[0].in_reply_to, None, "it starts the thread");
     assert_eq!(outbox::waiting(&ws).await.unwrap(), 0);
 }
 
@@ -1142,4 +1147,55 @@ async fn writers_that_fail_or_go_away_leave_the_others_whole(env: TestEnv) {
             "and on SQLite gap-free"
         );
     }
+}
+
+// What a change queues for its commit (its audit line, mail and search rows) runs once, at the commit, in
+// the order queued and with each statement's own parameters; a transaction that ends without committing
+// runs none of it.
+on_both_backends!(statements_queued_in_a_transaction_run_at_its_commit);
+async fn statements_queued_in_a_transaction_run_at_its_commit(env: TestEnv) {
+    use domain::{db::Value, on_db, on_tx, on_write};
+    const IDS_SQLITE: &str = "insert into queued (name)
+        select 'ids ' || group_concat(value, ',') from (select value from json_each($1) order by value)";
+    const IDS_POSTGRES: &str = "insert into queued (name) select 'ids ' || array_to_string($1, ',')";
+    let db = env.router.landlord().db();
+    on_write!(db, conn => sqlx::query("create table queued (name text not null)")
+        .execute(conn)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    let names = || async {
+        on_db!(db, pool => sqlx::query_scalar::<_, String>("select name from queued order by name")
+            .fetch_all(pool)
+            .await)
+        .unwrap()
+    };
+
+    let mut tx = db.begin().await.unwrap();
+    tx.at_commit(IDS_SQLITE, IDS_POSTGRES, 7);
+    tx.later(
+        "insert into queued (name) values ($1 || '-' || $2 || '-' || coalesce($3, 'none'))",
+        vec![Value::text("a"), Value::Int(Some(1)), Value::Text(None)],
+    );
+    on_tx!(&mut tx, conn => sqlx::query("insert into queued (name) values ('direct')")
+        .execute(conn)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    tx.later("insert into queued (name) values ($1)", vec![Value::text("b")]);
+    tx.at_commit(IDS_SQLITE, IDS_POSTGRES, 3);
+    tx.at_commit(IDS_SQLITE, IDS_POSTGRES, 7);
+    let before_commit: Vec<String> = on_tx!(&mut tx, conn => sqlx::query_scalar("select name from queued")
+        .fetch_all(conn)
+        .await)
+    .unwrap();
+    assert_eq!(before_commit, ["direct"], "queued statements wait for the commit");
+    tx.commit().await.unwrap();
+    assert_eq!(names().await, ["a-1-none", "b", "direct", "ids 3,7"]);
+
+    let mut tx = db.begin().await.unwrap();
+    tx.later("insert into queued (name) values ($1)", vec![Value::text("never")]);
+    tx.at_commit(IDS_SQLITE, IDS_POSTGRES, 1);
+    drop(tx);
+    assert_eq!(names().await, ["a-1-none", "b", "direct", "ids 3,7"]);
 }
