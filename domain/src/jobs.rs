@@ -41,6 +41,48 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Enqueues a job of `kind` for each payload, in this order (their ids ascend with it), in one statement.
+pub async fn enqueue_all(
+    tx: &mut Tx,
+    kind: &str,
+    payloads: &[String],
+    workspace_id: Option<i64>,
+    run_at: DateTime<Utc>,
+) -> Result<()> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Sqlite(tx) => {
+            let list = serde_json::to_string(payloads).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+            sqlx::query(
+                "insert into jobs (kind, payload, workspace_id, run_at, created_at)
+                 select $1, value, $3, $4, $4 from json_each($2) order by key",
+            )
+            .bind(kind)
+            .bind(list)
+            .bind(workspace_id)
+            .bind(run_at)
+            .execute(tx.conn())
+            .await?;
+        }
+        Tx::Postgres(tx) => {
+            sqlx::query(
+                "insert into jobs (kind, payload, workspace_id, run_at, created_at)
+                 select $1, payload, $3, $4, $4 from unnest($2::text[]) with ordinality as p (payload, n)
+                 order by n",
+            )
+            .bind(kind)
+            .bind(payloads)
+            .bind(workspace_id)
+            .bind(run_at)
+            .execute(tx.conn())
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Claims the oldest due jobs of `kind`, at most `limit`, in one write.
 pub async fn claim(landlord: &Landlord, kind: &str, now: DateTime<Utc>, limit: i64) -> Result<Vec<Job>> {
     const SQLITE: &str = "update jobs set locked_until = $3, attempts = attempts + 1

@@ -53,9 +53,28 @@ pub async fn queue(
     workspace_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    jobs::enqueue(tx, JOB_KIND, &sealed(landlord, email)?, workspace_id, now).await
+}
+
+/// Queues many messages of one workspace (or of none) in `tx`, in this order, with one statement.
+pub async fn queue_all(
+    landlord: &Landlord,
+    tx: &mut Tx,
+    emails: &[Email],
+    workspace_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let payloads = emails
+        .iter()
+        .map(|email| sealed(landlord, email))
+        .collect::<Result<Vec<_>>>()?;
+    jobs::enqueue_all(tx, JOB_KIND, &payloads, workspace_id, now).await
+}
+
+/// A message as its job's payload: sealed, as it waits in the queue.
+fn sealed(landlord: &Landlord, email: &Email) -> Result<String> {
     let payload = serde_json::to_vec(email).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-    let sealed = landlord.keys().seal(&payload, PAYLOAD_CONTEXT);
-    jobs::enqueue(tx, JOB_KIND, &sealed, workspace_id, now).await
+    Ok(landlord.keys().seal(&payload, PAYLOAD_CONTEXT))
 }
 
 /// Opens a queued message's payload.

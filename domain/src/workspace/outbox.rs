@@ -35,19 +35,19 @@ pub async fn relay(landlord: &Landlord, ws: &WorkspaceDb, now: DateTime<Utc>) ->
         let Some(last) = waiting.last().map(|(id, _)| *id) else {
             return Ok(moved);
         };
-        let mut tx = landlord.db().begin().await?;
+        let mut emails = Vec::with_capacity(waiting.len());
         for (id, payload) in &waiting {
             match serde_json::from_str::<Email>(payload) {
-                Ok(email) => {
-                    mail::queue(landlord, &mut tx, &email, Some(ws.id().get()), now).await?;
-                    moved += 1;
-                }
+                Ok(email) => emails.push(email),
                 Err(error) => {
                     tracing::error!(workspace = %ws.id(), outbox = id, %error, "dropping an unreadable outbox entry")
                 }
             }
         }
+        let mut tx = landlord.db().begin().await?;
+        mail::queue_all(landlord, &mut tx, &emails, Some(ws.id().get()), now).await?;
         tx.commit().await?;
+        moved += emails.len();
         on_write!(ws.db(), conn => sqlx::query("delete from outbox where id <= $1")
             .bind(last)
             .execute(conn)

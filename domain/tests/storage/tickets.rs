@@ -1199,3 +1199,29 @@ async fn statements_queued_in_a_transaction_run_at_its_commit(env: TestEnv) {
     drop(tx);
     assert_eq!(names().await, ["a-1-none", "b", "direct", "ids 3,7"]);
 }
+
+on_both_backends!(relayed_mail_keeps_its_order_across_batches);
+async fn relayed_mail_keeps_its_order_across_batches(env: TestEnv) {
+    let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();
+    let ws = env.router.open(workspace.id).await.unwrap();
+    let me = agent(1, "Ada Agent", "acme");
+    let now = Utc::now();
+    // 450 confirmations: three batches of at most 200.
+    for n in 0..450 {
+        let ticket = new_ticket(&format!("c{n}@example.com"), &format!("Question {n}"), "Body");
+        tickets::create(&ws, &me, &ticket, now).await.unwrap();
+    }
+    assert_eq!(outbox::waiting(&ws).await.unwrap(), 450);
+    assert_eq!(outbox::relay(env.router.landlord(), &ws, now).await.unwrap(), 450);
+    let mails: Vec<(String, String)> = queued_emails(&env)
+        .await
+        .into_iter()
+        .map(|m| (m.to, m.subject))
+        .collect();
+    let expected: Vec<(String, String)> = (0..450)
+        .map(|n| (format!("c{n}@example.com"), format!("[#{}] Question {n}", n + 1)))
+        .collect();
+    assert_eq!(mails, expected, "one job per message, in the outbox's order");
+    assert_eq!(outbox::waiting(&ws).await.unwrap(), 0);
+    assert_eq!(outbox::relay(env.router.landlord(), &ws, now).await.unwrap(), 0);
+}
