@@ -23,27 +23,51 @@ const IDF_SAMPLE: i64 = 20_000;
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
 
-/// SQLite: rebuilds the documents of the tickets whose ids are in `$1`, a JSON array.
-const REINDEX_SQLITE: &str = "delete from ticket_search where rowid in (select value from json_each($1));
-    insert into ticket_search (rowid, subject, body, requester)
+/// The statement that writes the search documents of the tickets `t` that match `$where` (SQL text), on
+/// SQLite: one definition of a document for every writer of them (a change here, the seeding command).
+macro_rules! sqlite_documents {
+    ($where:literal) => {
+        concat!(
+            "insert into ticket_search (rowid, subject, body, requester)
     select t.id, t.subject,
            coalesce((select group_concat(m.body, char(10)) from messages m
                      where m.ticket_id = t.id and m.kind <> 'event'), ''),
            t.requester_name || ' ' || t.requester_email
-    from tickets t where t.id in (select value from json_each($1))";
+    from tickets t where ",
+            $where
+        )
+    };
+}
 
-/// PostgreSQL: rebuilds the documents of the tickets whose ids are in `$1`, a `bigint[]`. The parser keeps
-/// an address as one word; its parts are added so a search for the domain or the surname finds it, as
-/// SQLite's tokenizer does. (No comments in the SQL: it becomes part of a larger statement, [`Tx::later`].)
-const REINDEX_POSTGRES: &str = "insert into ticket_search (ticket_id, document)
+/// The same on PostgreSQL, for a new ticket or one whose text changed. The parser keeps an address as one
+/// word; its parts are added so a search for the domain or the surname finds it, as SQLite's tokenizer does.
+/// (No comments in the SQL: it becomes part of a larger statement, [`Tx::at_commit`].)
+macro_rules! postgres_documents {
+    ($where:literal) => {
+        concat!(
+            "insert into ticket_search (ticket_id, document)
     select t.id,
            setweight(to_tsvector('simple', t.subject), 'A')
            || setweight(to_tsvector('simple', t.requester_name || ' ' || t.requester_email || ' '
                                     || translate(t.requester_email, '@.', '  ')), 'B')
            || to_tsvector('simple', coalesce((select string_agg(m.body, E'\\n' order by m.id) from messages m
                                               where m.ticket_id = t.id and m.kind <> 'event'), ''))
-    from tickets t where t.id = any($1)
-    on conflict (ticket_id) do update set document = excluded.document";
+    from tickets t where ",
+            $where,
+            " on conflict (ticket_id) do update set document = excluded.document"
+        )
+    };
+}
+pub(crate) use {postgres_documents, sqlite_documents};
+
+/// SQLite: rebuilds the documents of the tickets whose ids are in `$1`, a JSON array.
+const REINDEX_SQLITE: &str = concat!(
+    "delete from ticket_search where rowid in (select value from json_each($1));\n",
+    sqlite_documents!("t.id in (select value from json_each($1))")
+);
+
+/// PostgreSQL: rebuilds the documents of the tickets whose ids are in `$1`, a `bigint[]`.
+const REINDEX_POSTGRES: &str = postgres_documents!("t.id = any($1)");
 
 /// Rebuilds a ticket's document once, just before `tx` commits ([`Tx::at_commit`]), from what it holds then.
 /// On SQLite that is once for every ticket a shared transaction changed: FTS5 writes new rows as a new
