@@ -444,21 +444,9 @@ pub async fn seed(ws: &WorkspaceDb, options: &SeedOptions, mut progress: impl Fn
         .map(|d| d.rows_affected()))?;
     // Search documents for every new ticket, in one statement per backend.
     let search_sql = if sqlite {
-        "insert into ticket_search (rowid, subject, body, requester)
-         select t.id, t.subject,
-                coalesce((select group_concat(m.body, char(10)) from messages m
-                          where m.ticket_id = t.id and m.kind <> 'event'), ''),
-                t.requester_name || ' ' || t.requester_email
-         from tickets t where t.id > $1"
+        super::search::sqlite_documents!("t.id > $1")
     } else {
-        "insert into ticket_search (ticket_id, document)
-         select t.id,
-                setweight(to_tsvector('simple', t.subject), 'A')
-                || setweight(to_tsvector('simple', t.requester_name || ' ' || t.requester_email || ' '
-                                         || translate(t.requester_email, '@.', '  ')), 'B')
-                || to_tsvector('simple', coalesce((select string_agg(m.body, E'\\n' order by m.id) from messages m
-                                                   where m.ticket_id = t.id and m.kind <> 'event'), ''))
-         from tickets t where t.id > $1"
+        super::search::postgres_documents!("t.id > $1")
     };
     on_db!(ws.db(), pool => sqlx::query(search_sql)
         .bind(first_ticket_id)
@@ -468,9 +456,13 @@ pub async fn seed(ws: &WorkspaceDb, options: &SeedOptions, mut progress: impl Fn
     // Fresh statistics, so the planners pick the indexes the list was built for. On PostgreSQL also a vacuum,
     // as after any bulk load: it sets the visibility map and hint bits and merges the search index's pending
     // entries now, rather than leaving that to the first queries (or to autovacuum, which may be off).
+    // Only the tables written here: a database-wide vacuum also visits the shared catalogs, which only a
+    // superuser may vacuum, and warns about each of them.
     let maintenance = match ws.db() {
         Db::Sqlite(_) => "analyze",
-        Db::Postgres(_) => "vacuum (analyze)",
+        Db::Postgres(_) => {
+            "vacuum (analyze) categories, customers, tickets, messages, tags, ticket_tags, ticket_search"
+        }
     };
     on_db!(ws.db(), pool => sqlx::query(maintenance).execute(pool).await.map(|d| d.rows_affected()))?;
     Ok(report)
