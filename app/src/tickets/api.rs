@@ -81,6 +81,13 @@ impl TicketRow {
     }
 }
 
+impl MessageView {
+    /// `YYYY-MM-DD HH:MM` of [`MessageView::at_iso`], cut from it rather than sent twice to the browser.
+    pub fn at_label(&self) -> String {
+        minute_label(&self.at_iso)
+    }
+}
+
 /// How a time is shown on the ticket pages, `YYYY-MM-DD HH:MM`, cut from its RFC 3339 form in UTC; a value
 /// too short to cut is shown as it is.
 pub fn minute_label(rfc3339: &str) -> String {
@@ -193,7 +200,7 @@ pub struct MessageView {
     pub author: String,
     /// Sanitized HTML (rendered and cleaned when the message was written).
     pub html: String,
-    pub at: String,
+    /// When it was written, RFC 3339 in UTC; [`MessageView::at_label`] is how it is shown.
     pub at_iso: String,
     pub edited: bool,
     /// The Markdown, for the author while the edit window is open.
@@ -379,10 +386,9 @@ pub mod support {
         }
     }
 
-    /// A time's label ([`minute_label`]) and its RFC 3339 form.
-    pub fn when(time: chrono::DateTime<chrono::Utc>) -> (String, String) {
-        let iso = time.to_rfc3339();
-        (minute_label(&iso), iso)
+    /// A time's label ([`minute_label`]).
+    pub fn when(time: chrono::DateTime<chrono::Utc>) -> String {
+        minute_label(&time.to_rfc3339())
     }
 
     pub fn size(bytes: i64) -> String {
@@ -578,7 +584,7 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
             Some(RatingInfo {
                 score: r.rating?,
                 comment: r.comment,
-                at: support::when(r.updated_at).0,
+                at: support::when(r.updated_at),
             })
         });
     let session = session().await?;
@@ -590,7 +596,6 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
     let thread = thread
         .into_iter()
         .map(|m| {
-            let (at, at_iso) = support::when(m.created_at);
             let editable =
                 m.author_account_id == Some(me) && m.kind != "event" && now - m.created_at <= tickets::EDIT_WINDOW;
             MessageView {
@@ -598,8 +603,7 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
                 kind: m.kind,
                 author: m.author_name,
                 html: m.html,
-                at,
-                at_iso,
+                at_iso: m.created_at.to_rfc3339(),
                 edited: m.edited_at.is_some(),
                 editable_body: editable.then_some(m.body),
                 attachments: files
@@ -629,7 +633,7 @@ pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppErr
         assignee_id: ticket.assignee_account_id,
         category_id: ticket.category_id,
         tags,
-        created: support::when(ticket.created_at).0,
+        created: support::when(ticket.created_at),
         thread,
         agents: support::agent_choices(agents),
         categories: support::category_choices(categories),
@@ -1051,12 +1055,18 @@ mod tests {
         assert_eq!(named.requester, "Ada");
         assert_eq!(super::row(ticket(""), None).requester, "ada@example.com");
         // The thread's times are labelled the same way.
-        assert_eq!(
-            super::support::when(at),
-            (
-                "2026-12-04 03:22".to_owned(),
-                "2026-12-04T03:22:51.987+00:00".to_owned()
-            )
-        );
+        assert_eq!(super::support::when(at), "2026-12-04 03:22");
+        let message = super::MessageView {
+            id: 1,
+            kind: "reply".into(),
+            author: "Ada".into(),
+            html: String::new(),
+            at_iso: at.to_rfc3339(),
+            edited: false,
+            editable_body: None,
+            attachments: Vec::new(),
+        };
+        assert_eq!(message.at_iso, "2026-12-04T03:22:51.987+00:00");
+        assert_eq!(message.at_label(), "2026-12-04 03:22");
     }
 }

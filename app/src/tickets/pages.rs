@@ -647,7 +647,7 @@ fn TicketBody(
                         let slug = slug.clone();
                         if m.kind == "event" {
                             return view! {
-                                <li class="event"><span inner_html=m.html.clone()></span> " · " {m.author.clone()} " · " <time datetime=m.at_iso.clone()>{m.at.clone()}</time></li>
+                                <li class="event"><span inner_html=m.html.clone()></span> " · " {m.author.clone()} " · " <time datetime=m.at_iso.clone()>{m.at_label()}</time></li>
                             }.into_any();
                         }
                         let note = m.kind == "note";
@@ -656,7 +656,7 @@ fn TicketBody(
                                 <header>
                                     <strong>{m.author.clone()}</strong>
                                     {note.then(|| view! { <span class="badge note-badge">"Internal note"</span> })}
-                                    " · " <time datetime=m.at_iso.clone()>{m.at.clone()}</time>
+                                    " · " <time datetime=m.at_iso.clone()>{m.at_label()}</time>
                                     {m.edited.then_some(" · edited")}
                                 </header>
                                 <div class="body" inner_html=m.html.clone()></div>
