@@ -454,17 +454,25 @@ pub async fn seed(ws: &WorkspaceDb, options: &SeedOptions, mut progress: impl Fn
         .await
         .map(|d| d.rows_affected()))?;
     // Fresh statistics, so the planners pick the indexes the list was built for. On PostgreSQL also a vacuum,
-    // as after any bulk load: it sets the visibility map and hint bits and merges the search index's pending
-    // entries now, rather than leaving that to the first queries (or to autovacuum, which may be off).
-    // Only the tables written here: a database-wide vacuum also visits the shared catalogs, which only a
-    // superuser may vacuum, and warns about each of them.
+    // as after any bulk load: it sets the visibility map and hint bits, merges the search index's pending
+    // entries and clears the dead rows the count triggers left (one per ticket in `ticket_counts`) now,
+    // rather than leaving that to the first queries (or to autovacuum, which may be off). Every table of the
+    // workspace's schema, read from the catalog so a table written by a trigger is never left out; not the
+    // whole database, whose shared catalogs only a superuser may vacuum (each one a warning).
     let maintenance = match ws.db() {
-        Db::Sqlite(_) => "analyze",
-        Db::Postgres(_) => {
-            "vacuum (analyze) categories, customers, tickets, messages, tags, ticket_tags, ticket_search"
+        Db::Sqlite(_) => "analyze".to_owned(),
+        Db::Postgres(pg) => {
+            let tables: String = sqlx::query_scalar(
+                "select string_agg(format('%I', c.relname), ', ' order by c.relname)
+                 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                 where n.nspname = current_schema() and c.relkind = 'r'",
+            )
+            .fetch_one(&pg.pool)
+            .await?;
+            format!("vacuum (analyze) {tables}")
         }
     };
-    on_db!(ws.db(), pool => sqlx::query(maintenance).execute(pool).await.map(|d| d.rows_affected()))?;
+    on_db!(ws.db(), pool => sqlx::query(&maintenance).execute(pool).await.map(|d| d.rows_affected()))?;
     Ok(report)
 }
 
