@@ -223,6 +223,11 @@ pub enum CodeCheck {
 }
 
 /// Checks a code. A right code is used up; each wrong one counts toward the limit.
+///
+/// Each outcome is one conditional statement on a code that is still live, so racing guesses cannot
+/// lose a count or bring back a code that a guess, a use or a newer code has ended: a wrong guess adds one
+/// to `attempts` in the database (never a value read earlier) and ends the code on the fifth, and a right
+/// guess uses the code only while it is live and under the limit.
 pub async fn check_code(
     landlord: &Landlord,
     purpose: Purpose,
@@ -230,8 +235,8 @@ pub async fn check_code(
     code: &SecretString,
     now: DateTime<Utc>,
 ) -> Result<CodeCheck> {
-    let live: Option<(i64, String, i64)> = on_db!(landlord.db(), pool => sqlx::query_as(
-        "select id, token_hash, attempts from one_time_tokens
+    let live: Option<(i64, String)> = on_db!(landlord.db(), pool => sqlx::query_as(
+        "select id, token_hash from one_time_tokens
          where account_id = $1 and purpose = $2 and consumed_at is null and expires_at > $3
          order by id desc limit 1",
     )
@@ -240,17 +245,18 @@ pub async fn check_code(
     .bind(now)
     .fetch_optional(pool)
     .await)?;
-    let Some((id, stored, attempts)) = live else {
+    let Some((id, stored)) = live else {
         return Ok(CodeCheck::NoCode);
     };
     let offered = code_hash(landlord, account_id, purpose, code.expose_secret().trim());
-    let matches: bool = subtle_eq(offered.as_bytes(), stored.as_bytes());
-    if matches {
+    if subtle_eq(offered.as_bytes(), stored.as_bytes()) {
         let used = on_write!(landlord.db(), conn => sqlx::query(
-            "update one_time_tokens set consumed_at = $2 where id = $1 and consumed_at is null",
+            "update one_time_tokens set consumed_at = $2
+             where id = $1 and consumed_at is null and expires_at > $2 and attempts < $3",
         )
         .bind(id)
         .bind(now)
+        .bind(MAX_CODE_ATTEMPTS)
         .execute(conn)
         .await
         .map(|done| done.rows_affected()))?;
@@ -260,19 +266,24 @@ pub async fn check_code(
             CodeCheck::NoCode
         });
     }
-    let attempts = attempts + 1;
-    let void = attempts >= MAX_CODE_ATTEMPTS;
-    on_write!(landlord.db(), conn => sqlx::query(
-        "update one_time_tokens set attempts = $2, consumed_at = $3 where id = $1",
+    let counted: Option<(i64,)> = on_write!(landlord.db(), conn => sqlx::query_as(
+        "update one_time_tokens
+         set attempts = attempts + 1,
+             consumed_at = case when attempts + 1 >= $3 then $2 else consumed_at end
+         where id = $1 and consumed_at is null
+         returning attempts",
     )
     .bind(id)
-    .bind(attempts)
-    .bind(void.then_some(now))
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
-    Ok(CodeCheck::Wrong {
-        remaining: (MAX_CODE_ATTEMPTS - attempts).max(0),
+    .bind(now)
+    .bind(MAX_CODE_ATTEMPTS)
+    .fetch_optional(conn)
+    .await)?;
+    Ok(match counted {
+        Some((attempts,)) => CodeCheck::Wrong {
+            remaining: (MAX_CODE_ATTEMPTS - attempts).max(0),
+        },
+        // Ended by a racing guess, a use or a newer code since it was read.
+        None => CodeCheck::NoCode,
     })
 }
 

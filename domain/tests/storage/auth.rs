@@ -21,6 +21,8 @@ on_both_backends!(
     checking_a_link_for_the_confirm_page_does_not_use_it_up,
     the_newest_code_wins_and_a_code_is_bound_to_its_account,
     five_wrong_guesses_void_a_code,
+    twenty_concurrent_wrong_guesses_count_five_and_the_code_stays_void,
+    a_right_guess_racing_wrong_ones_never_revives_a_used_code,
     accounts_authenticate_without_telling_unknown_emails_from_wrong_passwords,
     memberships_give_a_role_per_workspace,
     mailed_links_and_codes_are_not_readable_from_a_database_dump,
@@ -250,6 +252,115 @@ async fn five_wrong_guesses_void_a_code(env: TestEnv) {
             .unwrap(),
         CodeCheck::NoCode
     );
+}
+
+/// The code's row as the database has it: wrong guesses counted, and whether it has ended.
+async fn code_row(env: &TestEnv, account_id: i64) -> (i64, bool) {
+    let (attempts, ended): (i64, bool) = on_db!(env.router.landlord().db(), pool => sqlx::query_as(
+        "select attempts, consumed_at is not null from one_time_tokens
+         where account_id = $1 and purpose = 'email_verification' order by id desc limit 1",
+    )
+    .bind(account_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    (attempts, ended)
+}
+
+fn wrong_for(code: &SecretString) -> SecretString {
+    secret(if code.expose_secret() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    })
+}
+
+async fn twenty_concurrent_wrong_guesses_count_five_and_the_code_stays_void(env: TestEnv) {
+    let now = Utc::now();
+    let id = account(&env, "ada@example.com").await;
+    let code = tokens::issue_code(env.router.landlord(), Purpose::EmailVerification, id, now)
+        .await
+        .unwrap();
+    let wrong = wrong_for(&code);
+    let guesses: Vec<_> = (0..20)
+        .map(|_| {
+            let router = env.router.clone();
+            let wrong = wrong.clone();
+            tokio::spawn(async move {
+                tokens::check_code(router.landlord(), Purpose::EmailVerification, id, &wrong, now).await
+            })
+        })
+        .collect();
+    let mut remaining = Vec::new();
+    for guess in guesses {
+        match guess.await.unwrap().unwrap() {
+            CodeCheck::Wrong { remaining: left } => remaining.push(left),
+            CodeCheck::NoCode => {}
+            CodeCheck::Accepted => panic!("a wrong code was accepted"),
+        }
+    }
+    remaining.sort_unstable();
+    assert_eq!(remaining, [0, 1, 2, 3, 4], "exactly five guesses counted, one each");
+    assert_eq!(code_row(&env, id).await, (5, true), "void after exactly five");
+    for _ in 0..3 {
+        assert_eq!(
+            tokens::check_code(env.router.landlord(), Purpose::EmailVerification, id, &wrong, now)
+                .await
+                .unwrap(),
+            CodeCheck::NoCode
+        );
+    }
+    assert_eq!(
+        tokens::check_code(env.router.landlord(), Purpose::EmailVerification, id, &code, now)
+            .await
+            .unwrap(),
+        CodeCheck::NoCode,
+        "the right code stays void"
+    );
+    assert_eq!(
+        code_row(&env, id).await,
+        (5, true),
+        "stays void, and later guesses count nothing"
+    );
+}
+
+async fn a_right_guess_racing_wrong_ones_never_revives_a_used_code(env: TestEnv) {
+    let id = account(&env, "ada@example.com").await;
+    for round in 0..10 {
+        let now = Utc::now();
+        let code = tokens::issue_code(env.router.landlord(), Purpose::EmailVerification, id, now)
+            .await
+            .unwrap();
+        let wrong = wrong_for(&code);
+        let guesses: Vec<_> = (0..8)
+            .map(|n| {
+                let router = env.router.clone();
+                let guess = if n == 3 { code.clone() } else { wrong.clone() };
+                tokio::spawn(async move {
+                    tokens::check_code(router.landlord(), Purpose::EmailVerification, id, &guess, now).await
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        for guess in guesses {
+            if guess.await.unwrap().unwrap() == CodeCheck::Accepted {
+                accepted += 1;
+            }
+        }
+        assert!(accepted <= 1, "round {round}: used more than once");
+        let (attempts, ended) = code_row(&env, id).await;
+        assert!(
+            ended,
+            "round {round}: seven wrong guesses and a right one leave the code ended (attempts {attempts})"
+        );
+        assert_eq!(
+            tokens::check_code(env.router.landlord(), Purpose::EmailVerification, id, &code, now)
+                .await
+                .unwrap(),
+            CodeCheck::NoCode,
+            "round {round}: a used or void code never works again"
+        );
+    }
 }
 
 async fn accounts_authenticate_without_telling_unknown_emails_from_wrong_passwords(env: TestEnv) {
