@@ -9,7 +9,7 @@ use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::LazyLock;
+use std::{collections::HashSet, sync::LazyLock};
 
 pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 128;
@@ -23,6 +23,16 @@ const P_COST: u32 = 1;
 fn hasher() -> Argon2<'static> {
     let params = Params::new(M_COST_KIB, T_COST, P_COST, None).expect("valid argon2 parameters");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The 10,000 most common passwords (Mark Burnett's list as published in SecLists, MIT licence; see
+/// `domain/data/NOTICE.md`), refused whatever zxcvbn estimates for them, in any letter case.
+static COMMON: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("../../data/common-passwords.txt").lines().collect());
+
+/// Whether `password` is on the shipped list of common passwords (compared in lower case).
+pub fn is_listed_common(password: &str) -> bool {
+    COMMON.contains(password.to_lowercase().as_str())
 }
 
 /// Why a new password is refused; the text is meant for the person choosing it.
@@ -45,7 +55,7 @@ pub fn check_policy(password: &str, context: &[&str]) -> Result<(), PasswordErro
     if chars > MAX_CHARS {
         return Err(PasswordError::TooLong);
     }
-    if zxcvbn::zxcvbn(password, context).guesses() < MIN_GUESSES {
+    if is_listed_common(password) || zxcvbn::zxcvbn(password, context).guesses() < MIN_GUESSES {
         return Err(PasswordError::TooCommon);
     }
     Ok(())
@@ -200,5 +210,34 @@ mod tests {
             check_policy("ada@example.com", &["ada@example.com"]),
             Err(PasswordError::TooCommon)
         );
+    }
+
+    #[test]
+    fn every_password_on_the_shipped_list_of_10000_is_refused() {
+        let list = include_str!("../../data/common-passwords.txt");
+        let entries: Vec<&str> = list.lines().collect();
+        assert!(entries.len() >= 10_000, "the list holds {} passwords", entries.len());
+        let (mut too_short, mut too_common, mut zxcvbn_alone_passes) = (0, 0, 0);
+        for entry in &entries {
+            assert!(!entry.is_empty() && entry.trim() == *entry, "a clean entry: {entry:?}");
+            match check_policy(entry, &[]) {
+                Err(PasswordError::TooShort) => too_short += 1,
+                Err(PasswordError::TooCommon) => too_common += 1,
+                other => panic!("{entry:?} from the common list is not refused: {other:?}"),
+            }
+            let upper = entry.to_uppercase();
+            if upper.chars().count() >= MIN_CHARS {
+                assert_eq!(check_policy(&upper, &[]), Err(PasswordError::TooCommon), "{upper}");
+                if zxcvbn::zxcvbn(entry, &[]).guesses() >= MIN_GUESSES {
+                    zxcvbn_alone_passes += 1;
+                }
+            }
+        }
+        println!(
+            "{} common passwords: {too_short} too short, {too_common} too common \
+             ({zxcvbn_alone_passes} of them only because they are on the list)",
+            entries.len()
+        );
+        assert_eq!(too_short + too_common, entries.len());
     }
 }
