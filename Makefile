@@ -33,14 +33,25 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/server-release/ferrodesk
 # The initial wasm budget: 250 KB brotli for the whole app.
 WASM_BUDGET_BROTLI := 256000
 
-.PHONY: help setup tools npm node build run test test-rust test-e2e lint wasm-size bench bench-tickets
+# detect-secrets (PyPI) for `make secrets`, with its dependencies pinned, in a virtualenv under the cache.
+FERRODESK_CACHE_DIR := $(or $(FERRODESK_CACHE_DIR),$(HOME)/.cache/ferrodesk)
+DETECT_SECRETS_VERSION := 1.5.0
+DETECT_SECRETS_PINS := detect-secrets==$(DETECT_SECRETS_VERSION) PyYAML==6.0.4 requests==2.34.2 \
+  certifi==2026.10.19.post1 charset-normalizer==3.5.3 idna==3.21 urllib3==2.8.0
+DETECT_SECRETS_HOME := $(FERRODESK_CACHE_DIR)/detect-secrets-$(DETECT_SECRETS_VERSION)
+DETECT_SECRETS := $(DETECT_SECRETS_HOME)/bin/detect-secrets
+
+.PHONY: help setup tools npm node build run test test-rust test-e2e lint wasm-size bench bench-tickets durability secrets secrets-tool secrets-baseline
 
 help:
 	@echo "make run    build and serve http://127.0.0.1:3000 with the embedded default storage"
 	@echo "make test   run every test (Rust per package, then Playwright in Debian's chromium)"
 	@echo "make lint   cargo fmt --check and clippy -D warnings for both the server and the wasm build"
+	@echo "make secrets   scan the tracked files for committed secrets (detect-secrets against .secrets.baseline)"
 	@echo "make bench  storage benchmark: workspace creation, cold open, warm lookup, RSS (SQLite, PostgreSQL)"
 	@echo "make bench-tickets TICKETS=100000 BACKEND=sqlite|postgres   ticket list, page, counts, search, throughput, RSS"
+	@echo "make durability ROUNDS=100   kill -9 the release server at random moments under 8 writing clients, ROUNDS"
+	@echo "           times per backend; every acknowledged ticket and reply must be stored whole (SECURITY.md 39)"
 
 setup: tools node
 
@@ -124,9 +135,75 @@ BACKEND ?= sqlite
 bench-tickets: tools
 	cargo bench -p server --bench tickets -- --tickets $(TICKETS) --backend $(BACKEND)
 
+# The durability harness (SECURITY.md 39, server/tests/durability.rs): eight clients open tickets and reply
+# while the release server is killed with SIGKILL at random moments and restarted; after every kill each
+# acknowledged write must be stored whole and nothing half-written. `make test` runs 10 rounds per backend; this
+# runs ROUNDS, on SQLite and on PostgreSQL (when one answers at TEST_DATABASE_URL; FERRODESK_REQUIRE_POSTGRES=1
+# makes it required). FERRODESK_DURABILITY_SEED=<seed> repeats a run's schedule.
+ROUNDS ?= 100
+durability: tools
+	FERRODESK_DURABILITY_ROUNDS=$(ROUNDS) cargo test --release -p server --test durability -- --nocapture --test-threads=1
+
 lint:
 	cargo fmt --all --check
 	cargo clippy --release -p app --features ssr --all-targets -- -D warnings
 	cargo clippy --release -p domain --all-targets -- -D warnings
 	cargo clippy --release -p server --all-targets -- -D warnings
 	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+# Committed secrets. detect-secrets scans every tracked file, and every new file git does not ignore, against
+# .secrets.baseline, the allow-list: a finding passes only when the baseline holds it audited as no secret
+# ("is_secret": false), which is for test fixtures and documented test values. Anything else fails: a new
+# finding, one added to the baseline but never audited, one audited as real. The scan runs on a copy of the
+# baseline, so moved line numbers need no update; --no-verify: nothing found is sent anywhere to be checked.
+# Lockfiles, target/ and node_modules/ are excluded (the patterns are kept in the baseline). A new finding
+# that is a test value: `make secrets-baseline`, label it with `$(DETECT_SECRETS) audit .secrets.baseline`,
+# and commit the baseline.
+secrets: secrets-tool
+	@baseline=$$(mktemp); trap 'rm -f "$$baseline"' EXIT; cp .secrets.baseline "$$baseline"; \
+	$(secrets_files); \
+	$(DETECT_SECRETS) scan --no-verify --baseline "$$baseline" "$${files[@]}"; \
+	$(DETECT_SECRETS_HOME)/bin/python -c "$$SECRETS_VERDICT" "$$baseline" .secrets.baseline "$${#files[@]}"
+
+# Re-catalogues .secrets.baseline in place: audit labels are kept, new findings come in unaudited.
+secrets-baseline: secrets-tool
+	@$(secrets_files); \
+	$(DETECT_SECRETS) scan --no-verify --baseline .secrets.baseline "$${files[@]}"; \
+	echo "updated .secrets.baseline; label what is new with: $(DETECT_SECRETS) audit .secrets.baseline"
+
+# Installed once into a fresh virtualenv, again only when the pins change.
+secrets-tool:
+	@[ "$$(cat $(DETECT_SECRETS_HOME)/.pins 2>/dev/null)" = "$(DETECT_SECRETS_PINS)" ] || { \
+	  echo "installing $(DETECT_SECRETS_PINS) into $(DETECT_SECRETS_HOME)"; \
+	  rm -rf $(DETECT_SECRETS_HOME); python3 -m venv $(DETECT_SECRETS_HOME); \
+	  $(DETECT_SECRETS_HOME)/bin/pip install --quiet --disable-pip-version-check $(DETECT_SECRETS_PINS); \
+	  echo "$(DETECT_SECRETS_PINS)" > $(DETECT_SECRETS_HOME)/.pins; }
+
+# The files to scan, into the bash array `files`: tracked or new and not ignored, and present in the work tree.
+secrets_files = mapfile -d '' listed < <(git ls-files -z --cached --others --exclude-standard --deduplicate); \
+	files=(); for f in "$${listed[@]}"; do if [ -f "$$f" ]; then files+=("$$f"); fi; done; \
+	[ $${\#files[@]} -gt 0 ] || { echo "secrets: no files to scan (not a git work tree?)"; exit 1; }
+
+# Reads the scan's results (argv[1]) and fails on every one the committed baseline (argv[2]) does not clear.
+define SECRETS_VERDICT
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+listed = {(name, s["hashed_secret"], s["type"]) for name, found in json.load(open(sys.argv[2]))["results"].items() for s in found}
+findings = [(name, s) for name, found in sorted(results.items()) for s in found]
+bad = [(name, s) for name, s in findings if s.get("is_secret") is not False]
+for name, s in bad:
+    if s.get("is_secret"):
+        why = "audited as a real secret"
+    elif (name, s["hashed_secret"], s["type"]) in listed:
+        why = "in .secrets.baseline but never audited"
+    else:
+        why = "new, not in .secrets.baseline"
+    print("%s:%s: %s, %s" % (name, s["line_number"], s["type"], why))
+if bad:
+    print("secrets: %d finding(s) above; remove the secret (and rotate it), or if it is a test value, "
+          "run make secrets-baseline and audit it (see the Makefile)" % len(bad))
+    sys.exit(1)
+print("secrets: %s files scanned, %d finding(s), all audited test values in .secrets.baseline"
+      % (sys.argv[3], len(findings)))
+endef
+export SECRETS_VERDICT
