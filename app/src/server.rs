@@ -134,11 +134,61 @@ pub fn redirect(path: &str) {
     leptos_axum::redirect(path);
 }
 
-/// A local path to go to after signing in: only paths on this site, never `//host` or a scheme.
+/// A local path to go to after signing in: only paths on this site, never another host.
+///
+/// The value is read as a URL relative to the configured public URL and kept only when the result has
+/// that origin; anything with a control character, whitespace or a backslash is refused before that
+/// (browsers drop tabs and line breaks and read `\` as `/`, so `/\t/evil.example` would be
+/// `//evil.example` to them), and so is anything not starting with a single `/`. What comes back is the
+/// parsed URL's path, query and fragment, so it can only ever name a page here.
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    let next = next?.trim();
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains("://");
-    (local && next.len() <= 500).then(|| next.to_owned())
+    let base = use_context::<Services>()
+        .and_then(|services| url::Url::parse(&services.base_url).ok())
+        .unwrap_or_else(|| url::Url::parse("http://127.0.0.1/").expect("a valid URL"));
+    safe_next_on(&base, next?)
+}
+
+fn safe_next_on(base: &url::Url, next: &str) -> Option<String> {
+    let hostile = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
+    if next.is_empty() || next.len() > 500 || next.chars().any(hostile) {
+        return None;
+    }
+    if !next.starts_with('/') || next.starts_with("//") {
+        return None;
+    }
+    // Percent-decoded once, the value must pass the same test: `/%2F%2Fevil` or `/%5Cevil` are refused
+    // rather than trusted to stay encoded through every hop.
+    let decoded = percent_decoded(next)?;
+    if decoded.starts_with("//") || decoded.chars().any(hostile) {
+        return None;
+    }
+    let joined = base.join(next).ok()?;
+    if joined.origin() != base.origin() || joined.cannot_be_a_base() {
+        return None;
+    }
+    let local = &joined[url::Position::BeforePath..];
+    (local.starts_with('/') && !local.starts_with("//")).then(|| local.to_owned())
+}
+
+/// `value` with its `%XX` escapes decoded; `None` when they do not make UTF-8.
+fn percent_decoded(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(Some(hi)), Some(Some(lo))) =
+                (bytes.get(i + 1).map(|b| hex(*b)), bytes.get(i + 2).map(|b| hex(*b)))
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// The time now (one place, so handlers agree).
@@ -153,14 +203,22 @@ fn limited(limit: Limited, what: &str, key: &str) -> AppError {
 }
 
 /// Counts one auth request from the client's address; refuses it when the address is over its limit.
+///
+/// A request whose address is unknown (no socket peer: only when the server is embedded in something that
+/// does not give one) is not waved through: all such requests share one allowance.
 pub fn limit_ip(services: &Services, endpoint: &str) -> Result<(), AppError> {
-    let Some(ip) = client_ip() else {
-        return Ok(());
-    };
-    let key = format!("ip:{ip}");
+    let key = client_ip_key();
     match services.limits.requests_per_ip.hit(&key, now()) {
         Ok(()) => Ok(()),
         Err(limit) => fail(limited(limit, endpoint, &key)),
+    }
+}
+
+/// The client's address as a limit key: `ip:<address>`, or `ip:unknown` for every request without one.
+pub fn client_ip_key() -> String {
+    match client_ip() {
+        Some(ip) => format!("ip:{ip}"),
+        None => "ip:unknown".to_owned(),
     }
 }
 
@@ -172,9 +230,74 @@ pub fn check_limit(window: &SlidingWindow, what: &str, key: &str) -> Result<(), 
     }
 }
 
+/// One slot of an account's failure allowance (100 wrong passwords or codes an hour), taken before the slow
+/// check it guards, so that a concurrent burst cannot all pass a check made before any failure is recorded.
+/// A wrong guess keeps the slot; [`FailureSlot::succeeded`] gives it back.
+pub struct FailureSlot {
+    key: String,
+    at: DateTime<Utc>,
+}
+
+impl FailureSlot {
+    /// The guarded check passed: the slot was not a failure.
+    pub fn succeeded(self, services: &Services) {
+        services.limits.failures_per_account.release(&self.key, self.at);
+    }
+}
+
+/// Takes a slot of `key`'s failure allowance, or refuses (429 with `Retry-After`) when it is used up.
+pub fn reserve_failure(services: &Services, key: &str) -> Result<FailureSlot, AppError> {
+    try_reserve(services, key).map_err(|limit| reject(limited(limit, "failures_per_account", key)))
+}
+
+fn try_reserve(services: &Services, key: &str) -> Result<FailureSlot, Limited> {
+    let at = now();
+    services.limits.failures_per_account.reserve(key, at)?;
+    Ok(FailureSlot {
+        key: key.to_owned(),
+        at,
+    })
+}
+
+/// A sign-in's slot: the account's allowance, or, when that is used up and the client's address has
+/// signed in to this account in the last 30 days, an allowance of the same size for that address and
+/// account alone. So someone guessing from elsewhere cannot lock the owner out from their usual places;
+/// the per-address request limits still apply to everyone.
+pub async fn reserve_sign_in(services: &Services, email: &str) -> Result<FailureSlot, AppError> {
+    let key = account_key(services, email);
+    let limit = match try_reserve(services, &key) {
+        Ok(slot) => return Ok(slot),
+        Err(limit) => limit,
+    };
+    let known = match client_ip() {
+        Some(ip) => sign_ins::address_known(services.landlord(), email, &ip.to_string(), now())
+            .await
+            .map_err(from_domain)?
+            .then_some(ip),
+        None => None,
+    };
+    match known {
+        Some(ip) => reserve_failure(services, &format!("{key}|known:{ip}")),
+        None => fail(limited(limit, "failures_per_account", &key)),
+    }
+}
+
+/// The failure-limit key of a sign-in by `email`: a keyed hash of the address as typed (normalized), so
+/// the key says nothing when it is logged.
+pub fn account_key(services: &Services, email: &str) -> String {
+    format!("account:{}", typed_hash(services, &email.trim().to_lowercase()))
+}
+
+/// A keyed hash of something a person typed (an address, or a password typed into the address field), for
+/// logs and limit keys: the same input gives the same short value on every node, and it cannot be read
+/// back without the master key.
+pub fn typed_hash(services: &Services, typed: &str) -> String {
+    domain::crypto::keyed_hash(services.landlord().keys(), "ferrodesk log hashes v1", typed)
+}
+
 /// Counts one message asked for by `email`; refuses once the address has had its share this hour.
 pub fn limit_mail(services: &Services, email: &str) -> Result<(), AppError> {
-    let key = format!("mail:{}", email.trim().to_lowercase());
+    let key = format!("mail:{}", typed_hash(services, &email.trim().to_lowercase()));
     match services.limits.mails_per_address.hit(&key, now()) {
         Ok(()) => Ok(()),
         Err(limit) => fail(limited(limit, "mails_per_address", &key)),
@@ -391,6 +514,20 @@ async fn carry(services: &Services, key: &str, id: &str) -> Result<Option<String
     Ok(session.id().map(|id| id.to_string()))
 }
 
+/// Gives this signed-in session a new id and keeps its sign-in, after the person re-authenticated (to change
+/// their password or address): the old id stops working at once (ASVS 7.2.4).
+pub async fn renew_session_id(services: &Services, sign_in_id: &str) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(internal)?;
+    session.save().await.map_err(internal)?;
+    if let Some(id) = session.id() {
+        sign_ins::attach_session(services.landlord(), sign_in_id, &id.to_string())
+            .await
+            .map_err(from_domain)?;
+    }
+    Ok(())
+}
+
 /// Ends this session's sign-in and deletes the session.
 pub async fn end() -> Result<(), AppError> {
     let services = services()?;
@@ -581,9 +718,33 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/w/acme/team")).as_deref(), Some("/w/acme/team"));
-        for hostile in ["//evil.example", "https://evil.example", "/\\evil.example", "evil"] {
-            assert_eq!(safe_next(Some(hostile)), None, "{hostile}");
+        let base = url::Url::parse("https://desk.example.com").unwrap();
+        assert_eq!(safe_next_on(&base, "/w/acme/team").as_deref(), Some("/w/acme/team"));
+        assert_eq!(
+            safe_next_on(&base, "/w/acme/tickets?status=open#top").as_deref(),
+            Some("/w/acme/tickets?status=open#top")
+        );
+        assert_eq!(safe_next_on(&base, "/a/../w/acme").as_deref(), Some("/w/acme"));
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/%2F%2Fevil.example",
+            "/%2f/evil.example",
+            "/%5Cevil.example",
+            "/\r\nSet-Cookie: a=b",
+            "///evil.example",
+            "\\\\evil.example",
+            "https:evil.example",
+            "javascript:alert(1)",
+            "/ /evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next_on(&base, hostile), None, "{hostile:?}");
         }
+        assert_eq!(safe_next_on(&base, &format!("/{}", "a".repeat(600))), None, "over-long");
     }
 }

@@ -211,6 +211,16 @@ impl KeyRing {
     }
 }
 
+/// A short keyed hash (16 hex digits of HMAC-SHA256 under a key derived from the master key for
+/// `purpose`): for logs and limit keys that must tell inputs apart without holding them.
+pub fn keyed_hash(keys: &KeyRing, purpose: &str, input: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let key = keys.current().derive(purpose);
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_ref()).expect("HMAC takes any key length");
+    mac.update(input.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..8])
+}
+
 /// `n` random bytes from the operating system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Zeroizing<[u8; N]> {
     let mut bytes = Zeroizing::new([0u8; N]);

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::migrate::Migrator;
 use std::{fmt, path::Path};
 use tower_sessions_core::{
+    SessionStore as _,
     session::{Id, Record},
     session_store,
 };
@@ -128,42 +129,91 @@ impl From<WorkspaceRow> for Workspace {
 const WORKSPACE_COLUMNS: &str =
     "id, slug, name, status, backend, server, db_name, schema_version, created_at, deletion_due_at";
 
-/// The session store on the landlord's backend.
+/// The session store on the landlord's backend. A cookie's session id is never stored: the store keeps
+/// the SHA-256 of it, cut to 128 bits (see [`stored_session_id`]), so a copy of the database or a log of
+/// its statements names no session anyone can use. Callers pass and get the cookie's id as tower-sessions
+/// knows it; only the rows hold the hash.
 #[derive(Clone, Debug)]
 pub enum SessionStore {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
 }
 
-/// The landlord's store serves tower-sessions directly, whichever backend it is on.
-#[async_trait::async_trait]
-impl tower_sessions_core::SessionStore for SessionStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            SessionStore::Sqlite(store) => store.create(record).await,
-            SessionStore::Postgres(store) => store.create(record).await,
-        }
-    }
+/// The id a cookie session's row is stored under: the first 128 bits of SHA-256 of the cookie's id. The
+/// cookie's id is 128 random bits, so the hash needs no key and cannot be searched back.
+pub fn stored_session_id(cookie_id: &Id) -> Id {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(cookie_id.0.to_le_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    Id(i128::from_le_bytes(bytes))
+}
 
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
+/// [`stored_session_id`] of a cookie id in its text form; text that is no session id maps to itself
+/// (it then matches no row).
+pub fn stored_session_key(cookie_id: &str) -> String {
+    match cookie_id.parse::<Id>() {
+        Ok(id) => stored_session_id(&id).to_string(),
+        Err(_) => cookie_id.to_owned(),
+    }
+}
+
+impl SessionStore {
+    // The inner stores' own methods, on ids as the rows hold them.
+    async fn inner_save(&self, record: &Record) -> session_store::Result<()> {
         match self {
             SessionStore::Sqlite(store) => store.save(record).await,
             SessionStore::Postgres(store) => store.save(record).await,
         }
     }
 
-    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+    async fn inner_load(&self, stored: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            SessionStore::Sqlite(store) => store.load(session_id).await,
-            SessionStore::Postgres(store) => store.load(session_id).await,
+            SessionStore::Sqlite(store) => store.load(stored).await,
+            SessionStore::Postgres(store) => store.load(stored).await,
         }
     }
 
-    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+    /// Deletes the row stored under `stored` (an id as the rows hold it, not a cookie's).
+    pub(crate) async fn delete_stored(&self, stored: &Id) -> session_store::Result<()> {
         match self {
-            SessionStore::Sqlite(store) => store.delete(session_id).await,
-            SessionStore::Postgres(store) => store.delete(session_id).await,
+            SessionStore::Sqlite(store) => store.delete(stored).await,
+            SessionStore::Postgres(store) => store.delete(stored).await,
         }
+    }
+}
+
+/// The landlord's store serves tower-sessions directly, whichever backend it is on.
+#[async_trait::async_trait]
+impl tower_sessions_core::SessionStore for SessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A new id until its hash names no row (128 random bits: in practice the first).
+        while self.inner_load(&stored_session_id(&record.id)).await?.is_some() {
+            record.id = Id::default();
+        }
+        self.save(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let stored = Record {
+            id: stored_session_id(&record.id),
+            ..record.clone()
+        };
+        self.inner_save(&stored).await
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        Ok(self
+            .inner_load(&stored_session_id(session_id))
+            .await?
+            .map(|record| Record {
+                id: *session_id,
+                ..record
+            }))
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.delete_stored(&stored_session_id(session_id)).await
     }
 }
 

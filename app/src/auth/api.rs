@@ -167,7 +167,8 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::server::{
-        Pending, begin, check_limit, fail, landing, limit_ip, now, redirect, safe_next, services, set_pending,
+        Pending, account_key, begin, fail, landing, limit_ip, now, redirect, reserve_sign_in, safe_next, services,
+        set_pending, typed_hash,
     };
     use domain::auth::{
         accounts::{self, AuthError},
@@ -176,20 +177,19 @@ pub async fn sign_in(
     let services = services()?;
     let keep = |error: AppError| error.keeping(&[("email", email.as_str())]);
     limit_ip(&services, "signin")?;
-    let account_key = format!("account:{}", email.trim().to_lowercase());
-    check_limit(
-        &services.limits.failures_per_account,
-        "failures_per_account",
-        &account_key,
-    )
-    .map_err(keep)?;
     crate::server::turnstile(&services, turnstile.as_deref())
         .await
         .map_err(keep)?;
+    // The slot is taken before the slow check, so a burst cannot get past the allowance.
+    let slot = reserve_sign_in(&services, &email).await.map_err(keep)?;
     let password = secrecy::SecretString::from(password);
     match accounts::authenticate(services.landlord(), &email, &password).await {
         Ok(account) => {
-            services.limits.failures_per_account.clear(&account_key);
+            services
+                .limits
+                .failures_per_account
+                .clear(&account_key(&services, &email));
+            slot.succeeded(&services);
             let needs_code = accounts::requires_sign_in_code(services.landlord(), account.id)
                 .await
                 .map_err(crate::server::from_domain)?;
@@ -216,8 +216,8 @@ pub async fn sign_in(
             Ok(())
         }
         Err(AuthError::InvalidCredentials) => {
-            services.limits.failures_per_account.record(&account_key, now());
-            tracing::warn!(event = "sign_in_failed", email = ?email, ip = ?crate::server::client_ip(), "wrong email or password");
+            // The address as typed is not logged (a password typed into it would be), only its keyed hash.
+            tracing::warn!(event = "sign_in_failed", typed = %typed_hash(&services, &email), ip = ?crate::server::client_ip(), "wrong email or password");
             fail(keep(AppError::form(AuthError::InvalidCredentials.to_string())))
         }
         Err(AuthError::Other(other)) => fail(crate::server::from_domain(other)),
@@ -227,25 +227,23 @@ pub async fn sign_in(
 /// The second step: the code emailed after the password was accepted.
 #[server(endpoint = "signin/code")]
 pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
-    use crate::server::{begin, check_limit, fail, from_domain, landing, limit_ip, now, pending, redirect, services};
+    use crate::server::{
+        begin, fail, from_domain, landing, limit_ip, now, pending, redirect, reserve_failure, services,
+    };
     use domain::auth::{accounts, recovery, tokens::CodeCheck};
     let services = services()?;
     limit_ip(&services, "signin_code")?;
     let Some(pending) = pending().await? else {
         return fail(AppError::form("Your sign-in has timed out. Please sign in again."));
     };
-    let account_key = format!("account-id:{}", pending.account_id);
-    check_limit(
-        &services.limits.failures_per_account,
-        "failures_per_account",
-        &account_key,
-    )?;
+    let slot = reserve_failure(&services, &format!("account-id:{}", pending.account_id))?;
     let code = secrecy::SecretString::from(code);
     match recovery::check_sign_in_code(services.landlord(), pending.account_id, &code, now())
         .await
         .map_err(from_domain)?
     {
         CodeCheck::Accepted => {
+            slot.succeeded(&services);
             let account = accounts::by_id(services.landlord(), pending.account_id)
                 .await
                 .map_err(from_domain)?;
@@ -257,7 +255,6 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
             Ok(())
         }
         CodeCheck::Wrong { remaining } => {
-            services.limits.failures_per_account.record(&account_key, now());
             tracing::warn!(
                 event = "sign_in_code_failed",
                 account = pending.account_id,
@@ -266,7 +263,10 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
             );
             fail(code_refused(Some(remaining), "Sign in again"))
         }
-        CodeCheck::NoCode => fail(code_refused(None, "Sign in again")),
+        CodeCheck::NoCode => {
+            slot.succeeded(&services);
+            fail(code_refused(None, "Sign in again"))
+        }
     }
 }
 
@@ -318,7 +318,7 @@ async fn request_link(kind: LinkKind, email: &str, turnstile: Option<&str>) -> R
         LinkKind::PasswordReset => recovery::request_password_reset(landlord, email, base_url, now()).await,
     }
     .map_err(from_domain)?;
-    tracing::info!(event = "link_requested", kind = endpoint, email = ?email, "link requested");
+    tracing::info!(event = "link_requested", kind = endpoint, typed = %crate::server::typed_hash(&services, email), "link requested");
     redirect(back);
     Ok(())
 }
@@ -475,19 +475,19 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 /// Checks the emailed code that verifies the account's address.
 #[server(endpoint = "account/verify")]
 pub async fn verify_email(code: String) -> Result<(), AppError> {
-    use crate::server::{check_limit, fail, from_domain, limit_ip, now, require, services};
+    use crate::server::{fail, from_domain, limit_ip, now, require, reserve_failure, services};
     use domain::auth::tokens::CodeCheck;
     let services = services()?;
     limit_ip(&services, "verify_email")?;
     let current = require().await?;
-    let key = format!("account-id:{}", current.account.id);
-    check_limit(&services.limits.failures_per_account, "failures_per_account", &key)?;
+    let slot = reserve_failure(&services, &format!("account-id:{}", current.account.id))?;
     let code = secrecy::SecretString::from(code);
     match domain::auth::registration::verify_email(services.landlord(), current.account.id, &code, now())
         .await
         .map_err(from_domain)?
     {
         CodeCheck::Accepted => {
+            slot.succeeded(&services);
             tracing::info!(
                 event = "email_verified",
                 account = current.account.id,
@@ -496,7 +496,6 @@ pub async fn verify_email(code: String) -> Result<(), AppError> {
             Ok(())
         }
         CodeCheck::Wrong { remaining } => {
-            services.limits.failures_per_account.record(&key, now());
             tracing::warn!(
                 event = "verification_code_failed",
                 account = current.account.id,
@@ -505,7 +504,10 @@ pub async fn verify_email(code: String) -> Result<(), AppError> {
             );
             fail(code_refused(Some(remaining), "Ask"))
         }
-        CodeCheck::NoCode => fail(code_refused(None, "Ask")),
+        CodeCheck::NoCode => {
+            slot.succeeded(&services);
+            fail(code_refused(None, "Ask"))
+        }
     }
 }
 
@@ -546,23 +548,25 @@ fn change_error(error: domain::auth::credentials::ChangeError, field: &'static s
 /// Changes the password: the current one is required; the account's other sessions end; a notice is mailed.
 #[server(endpoint = "account/password")]
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
-    use crate::server::{check_limit, from_domain, limit_ip, now, redirect, require, services};
+    use crate::server::{from_domain, limit_ip, now, redirect, renew_session_id, require, reserve_failure, services};
     use domain::auth::{credentials, sign_ins};
     let services = services()?;
     limit_ip(&services, "change_password")?;
     let signed_in = require().await?;
-    let key = format!("account-id:{}", signed_in.account.id);
-    check_limit(&services.limits.failures_per_account, "failures_per_account", &key)?;
+    let slot = reserve_failure(&services, &format!("account-id:{}", signed_in.account.id))?;
     let current = secrecy::SecretString::from(current);
     let password = secrecy::SecretString::from(password);
     if let Err(error) =
         credentials::change_password(services.landlord(), &signed_in.account, &current, &password, now()).await
     {
-        if matches!(error, credentials::ChangeError::WrongPassword) {
-            services.limits.failures_per_account.record(&key, now());
+        if !matches!(error, credentials::ChangeError::WrongPassword) {
+            slot.succeeded(&services);
         }
         return Err(change_error(error, "password"));
     }
+    slot.succeeded(&services);
+    // Re-authenticated: this session goes on under a new id (ASVS 7.2.4).
+    renew_session_id(&services, &signed_in.sign_in.id).await?;
     let ended = sign_ins::end_all(services.landlord(), signed_in.account.id, Some(&signed_in.sign_in.id))
         .await
         .map_err(from_domain)?;
@@ -580,25 +584,27 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
 /// a notice.
 #[server(endpoint = "account/email")]
 pub async fn change_email(current: String, email: String) -> Result<(), AppError> {
-    use crate::server::{check_limit, limit_ip, limit_mail, now, redirect, require, services};
+    use crate::server::{limit_ip, limit_mail, now, redirect, renew_session_id, require, reserve_failure, services};
     use domain::auth::credentials;
     let services = services()?;
     limit_ip(&services, "change_email")?;
     let signed_in = require().await?;
     let keep = |error: AppError| error.keeping(&[("email", email.as_str())]);
-    let key = format!("account-id:{}", signed_in.account.id);
-    check_limit(&services.limits.failures_per_account, "failures_per_account", &key).map_err(keep)?;
     limit_mail(&services, &email).map_err(keep)?;
+    let slot = reserve_failure(&services, &format!("account-id:{}", signed_in.account.id)).map_err(keep)?;
     let current = secrecy::SecretString::from(current);
     match credentials::change_email(services.landlord(), &signed_in.account, &current, &email, now()).await {
         Ok(account) => {
+            slot.succeeded(&services);
+            // Re-authenticated: this session goes on under a new id (ASVS 7.2.4).
+            renew_session_id(&services, &signed_in.sign_in.id).await?;
             tracing::info!(event = "email_changed", account = account.id, "email address changed");
             redirect("/account?email_changed=1");
             Ok(())
         }
         Err(error) => {
-            if matches!(error, credentials::ChangeError::WrongPassword) {
-                services.limits.failures_per_account.record(&key, now());
+            if !matches!(error, credentials::ChangeError::WrongPassword) {
+                slot.succeeded(&services);
             }
             Err(keep(change_error(error, "email")))
         }

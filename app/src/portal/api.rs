@@ -389,7 +389,7 @@ pub async fn submit_enquiry(
         ])
     };
     limit_ip(&services, "enquiry")?;
-    let ip_key = format!("enquiry:{}", client_ip().map(|ip| ip.to_string()).unwrap_or_default());
+    let ip_key = format!("enquiry:{}", crate::server::client_ip_key());
     let limits = &services.enquiry_limits;
     check_limit(&limits.per_ip_hour, "enquiries_per_ip_hour", &ip_key).map_err(keep)?;
     check_limit(&limits.per_ip_day, "enquiries_per_ip_day", &ip_key).map_err(keep)?;

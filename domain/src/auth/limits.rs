@@ -62,10 +62,41 @@ impl SlidingWindow {
         times.push_back(now);
     }
 
+    /// Checks and, if allowed, counts, in one step under the lock: for limits on every request, and for
+    /// failure limits around a slow check (a password's argon2, a code), where the slot is taken before the
+    /// check and given back with [`SlidingWindow::release`] when it succeeds. Checking first and recording
+    /// after the slow part would let a concurrent burst all pass the check before any was recorded.
+    pub fn reserve(&self, key: &str, now: DateTime<Utc>) -> Result<(), Limited> {
+        self.hit(key, now)
+    }
+
+    /// Takes back one event counted for `key` at `at` (a reserved attempt that did not fail).
+    pub fn release(&self, key: &str, at: DateTime<Utc>) {
+        let mut events = self.lock();
+        if let Some(times) = events.get_mut(key)
+            && let Some(position) = times.iter().rposition(|t| *t == at)
+        {
+            times.remove(position);
+        }
+    }
+
     /// Checks and, if allowed, counts: for limits on every request.
     pub fn hit(&self, key: &str, now: DateTime<Utc>) -> Result<(), Limited> {
-        self.check(key, now)?;
-        self.record(key, now);
+        let mut events = self.lock();
+        // Bound memory under a flood of distinct keys: drop keys whose windows have passed.
+        if events.len() > 100_000 {
+            let window = self.window;
+            events.retain(|_, times| times.back().is_some_and(|last| *last + window > now));
+        }
+        let times = events.entry(key.to_owned()).or_default();
+        self.forget_old(times, now);
+        if times.len() >= self.max {
+            let oldest = times.front().copied().unwrap_or(now);
+            return Err(Limited {
+                retry_after: (oldest + self.window - now).max(Duration::seconds(1)),
+            });
+        }
+        times.push_back(now);
         Ok(())
     }
 
@@ -165,6 +196,24 @@ mod tests {
         );
         // Other accounts are not affected.
         assert_eq!(limits.failures_per_account.check("account:8", at), Ok(()));
+    }
+
+    #[test]
+    fn reserving_is_one_step_so_a_concurrent_burst_gets_exactly_the_allowance() {
+        let limits = std::sync::Arc::new(SlidingWindow::new(100, Duration::hours(1)));
+        let now = Utc::now();
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let limits = limits.clone();
+                std::thread::spawn(move || (0..40).filter(|_| limits.reserve("account:7", now).is_ok()).count())
+            })
+            .collect();
+        let granted: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(granted, 100, "320 racing reservations, 100 granted");
+        // A reservation given back (the attempt succeeded) frees its slot, and only one.
+        limits.release("account:7", now);
+        assert_eq!(limits.reserve("account:7", now), Ok(()));
+        assert!(limits.reserve("account:7", now).is_err());
     }
 
     #[test]

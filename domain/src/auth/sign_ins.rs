@@ -13,7 +13,7 @@ use super::accounts::{Account, MembershipOf, Role};
 use crate::{Landlord, Result, db::Backend, landlord::SessionStore, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use tower_sessions_core::{SessionStore as _, session::Id};
+use tower_sessions_core::session::Id;
 
 /// How long a sign-in lasts.
 #[derive(Clone, Copy, Debug)]
@@ -60,9 +60,10 @@ impl Rows {
     /// Remembers which cookie session carries the sign-in, so ending the sign-in deletes that record too.
     pub(crate) async fn attach(self, landlord: &Landlord, id: &str, session_id: &str) -> Result<()> {
         let sql = format!("update {} set session_id = $2 where id = $1", self.table());
+        let stored = crate::landlord::stored_session_key(session_id);
         on_write!(landlord.db(), conn => sqlx::query(&sql)
             .bind(id)
-            .bind(session_id)
+            .bind(&stored)
             .execute(conn)
             .await
             .map(|done| done.rows_affected()))?;
@@ -154,18 +155,54 @@ pub(crate) fn new_id() -> String {
 pub async fn start(landlord: &Landlord, account_id: i64, device: Device<'_>, now: DateTime<Utc>) -> Result<String> {
     let id = new_id();
     let user_agent = device.user_agent_prefix();
-    on_write!(landlord.db(), conn => sqlx::query(
-        "insert into sign_ins (id, account_id, created_at, last_seen_at, ip, user_agent) values ($1, $2, $3, $3, $4, $5)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(now)
-    .bind(device.ip)
-    .bind(user_agent)
-    .execute(conn)
-    .await
-    .map(|done| done.rows_affected()))?;
+    let address = device.ip.map(|ip| address_hash(landlord, ip));
+    on_write!(landlord.db(), conn => {
+        sqlx::query(
+            "insert into sign_ins (id, account_id, created_at, last_seen_at, ip, user_agent) values ($1, $2, $3, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(account_id)
+        .bind(now)
+        .bind(device.ip)
+        .bind(&user_agent)
+        .execute(&mut *conn)
+        .await?;
+        if let Some(address) = &address {
+            sqlx::query(
+                "insert into known_addresses (account_id, address_hash, last_signed_in_at) values ($1, $2, $3)
+                 on conflict (account_id, address_hash) do update set last_signed_in_at = excluded.last_signed_in_at",
+            )
+            .bind(account_id)
+            .bind(address)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok::<_, sqlx::Error>(())
+    })?;
     Ok(id)
+}
+
+/// How long a client address an account signed in from stays known.
+pub const KNOWN_ADDRESS_DAYS: i64 = 30;
+
+fn address_hash(landlord: &Landlord, ip: &str) -> String {
+    crate::crypto::keyed_hash(landlord.keys(), "ferrodesk known addresses v1", ip)
+}
+
+/// Whether the account with this address (as typed; matched as stored, lowercased) signed in from client
+/// address `ip` in the last [`KNOWN_ADDRESS_DAYS`] days.
+pub async fn address_known(landlord: &Landlord, email: &str, ip: &str, now: DateTime<Utc>) -> Result<bool> {
+    let found: Option<i64> = on_db!(landlord.db(), pool => sqlx::query_scalar(
+        "select k.account_id from known_addresses k join accounts a on a.id = k.account_id
+         where a.email = $1 and k.address_hash = $2 and k.last_signed_in_at > $3",
+    )
+    .bind(email.trim().to_lowercase())
+    .bind(address_hash(landlord, ip))
+    .bind(now - Duration::days(KNOWN_ADDRESS_DAYS))
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
 }
 
 /// Remembers which cookie session carries the sign-in, so ending the sign-in deletes that record too.
@@ -204,7 +241,8 @@ pub async fn check_session(
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<Checked>> {
-    checked(landlord, Key::Session(session_id), policy, now).await
+    let stored = crate::landlord::stored_session_key(session_id);
+    checked(landlord, Key::Session(&stored), policy, now).await
 }
 
 enum Key<'a> {
@@ -398,6 +436,11 @@ pub async fn enable_account(landlord: &Landlord, account_id: i64, now: DateTime<
 pub async fn purge_expired(landlord: &Landlord, policy: SessionPolicy, now: DateTime<Utc>) -> Result<u64> {
     let count = Rows::Staff.purge(landlord, policy, now).await?;
     landlord.session_store().delete_expired().await?;
+    on_write!(landlord.db(), conn => sqlx::query("delete from known_addresses where last_signed_in_at <= $1")
+        .bind(now - Duration::days(KNOWN_ADDRESS_DAYS))
+        .execute(conn)
+        .await
+        .map(|done| done.rows_affected()))?;
     Ok(count)
 }
 
@@ -407,7 +450,7 @@ async fn delete_sessions(landlord: &Landlord, ids: impl Iterator<Item = String>)
     for id in ids {
         if let Ok(id) = id.parse::<Id>() {
             store
-                .delete(&id)
+                .delete_stored(&id)
                 .await
                 .map_err(|e| crate::Error::Config(format!("session store: {e}")))?;
         }

@@ -7,6 +7,7 @@ use domain::auth::{
     accounts,
     sign_ins::{self, Device, SessionPolicy},
 };
+use domain::on_db;
 use secrecy::SecretString;
 use tower_sessions_core::{
     SessionStore as _,
@@ -261,7 +262,77 @@ async fn a_sign_in_is_found_by_its_live_cookie_session(env: TestEnv) {
     );
 }
 
+/// A copy of the landlord (or a log of its statements) names no usable session: the session rows and the
+/// sign-ins hold a hash of the cookie's id, never the id.
+async fn session_rows_hold_a_hash_of_the_cookie_id_never_the_id(env: TestEnv) {
+    let landlord = env.router.landlord();
+    let store = landlord.session_store();
+    let ada = account(&env, "ada@example.com").await;
+    let now = Utc::now();
+    let mut record = Record {
+        id: Id::default(),
+        data: [("k".to_owned(), serde_json::json!("v"))].into_iter().collect(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    store.create(&mut record).await.unwrap();
+    let cookie = record.id.to_string();
+    let sign_in = sign_ins::start(landlord, ada, Device::default(), now).await.unwrap();
+    sign_ins::attach_session(landlord, &sign_in, &cookie).await.unwrap();
+
+    let sessions = match landlord.db().backend() {
+        domain::db::Backend::Sqlite => "tower_sessions",
+        domain::db::Backend::Postgres => "tower_sessions.session",
+    };
+    let stored: Vec<String> = on_db!(landlord.db(), pool => sqlx::query_scalar(&format!("select id from {sessions}"))
+        .fetch_all(pool)
+        .await)
+    .unwrap();
+    let attached: Vec<Option<String>> =
+        on_db!(landlord.db(), pool => sqlx::query_scalar("select session_id from sign_ins")
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+    let hashed = domain::landlord::stored_session_id(&record.id).to_string();
+    assert_eq!(stored, vec![hashed.clone()]);
+    assert_eq!(attached, vec![Some(hashed)]);
+    assert!(!stored.contains(&cookie));
+
+    // Through the store and the check, the cookie's id still finds its session and its sign-in.
+    let loaded = store
+        .load(&record.id)
+        .await
+        .unwrap()
+        .expect("the session loads by its cookie id");
+    assert_eq!(
+        (loaded.id, loaded.data.get("k")),
+        (record.id, Some(&serde_json::json!("v")))
+    );
+    let found = sign_ins::check_session(landlord, &cookie, POLICY, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.sign_in.id, sign_in);
+    // The stored form is no cookie: presented as one, it finds nothing.
+    assert!(store.load(&stored_id(&stored[0])).await.unwrap().is_none());
+    assert!(
+        sign_ins::check_session(landlord, &stored[0], POLICY, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    sign_ins::end(landlord, &sign_in).await.unwrap();
+    assert!(
+        store.load(&record.id).await.unwrap().is_none(),
+        "ending the sign-in deletes its session"
+    );
+}
+
+fn stored_id(text: &str) -> Id {
+    text.parse().unwrap()
+}
+
 on_both_backends!(
+    session_rows_hold_a_hash_of_the_cookie_id_never_the_id,
     a_sign_in_is_found_by_its_live_cookie_session,
     the_check_brings_the_active_memberships,
     an_idle_sign_in_ends_after_the_idle_timeout,

@@ -848,16 +848,16 @@ async fn changing_the_password_or_address_needs_the_current_password_and_sends_a
     assert!(expect(wrong, 422).await.contains("current"));
     expect(sign_in(&app, "ada@example.com", PASSWORD, None).await, 200).await;
 
-    expect(
-        app.call(
+    // Re-authenticated: the session goes on under a new id (the old one is dead; `hardening.rs`).
+    let changed = app
+        .call(
             "account/password",
             &[("current", PASSWORD), ("password", NEW_PASSWORD)],
             Some(&here),
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
+    let here = cookie_of(&changed);
+    expect(changed, 200).await;
     app.email("ada@example.com", "password was changed", 1).await;
     expect(sessions(&app, &here).await, 200).await;
     expect(sessions(&app, &elsewhere).await, 401).await;
@@ -872,16 +872,15 @@ async fn changing_the_password_or_address_needs_the_current_password_and_sends_a
         )
         .await;
     expect(wrong, 422).await;
-    expect(
-        app.call(
+    let changed = app
+        .call(
             "account/email",
             &[("current", NEW_PASSWORD), ("email", "ada@new.example")],
             Some(&here),
         )
-        .await,
-        200,
-    )
-    .await;
+        .await;
+    let here = cookie_of(&changed);
+    expect(changed, 200).await;
     app.email(
         "ada@example.com",
         "email address of your Ferrodesk account was changed",

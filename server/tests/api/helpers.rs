@@ -42,6 +42,8 @@ pub struct TestOptions {
     pub dns_server: Option<std::net::SocketAddr>,
     /// Enquiry caps: per address per hour, per address per day, per workspace per day.
     pub enquiry_caps: Option<(usize, usize, i64)>,
+    /// Auth requests allowed per client address per minute (the default otherwise).
+    pub auth_requests_per_minute: Option<usize>,
 }
 
 /// Which storage a test runs on.
@@ -118,6 +120,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         settings.enquiries_per_ip_hour = hour;
         settings.enquiries_per_ip_day = day;
         settings.enquiries_per_workspace_day = workspace;
+    }
+    if let Some(per_minute) = options.auth_requests_per_minute {
+        settings.auth_requests_per_minute = per_minute;
     }
     if let Some(max) = options.attachment_max_bytes {
         settings.attachment_max_bytes = max;
