@@ -521,9 +521,15 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// stretch passwords; ours are random keys). sqlx runs the `key` pragma first, before anything reads the file.
 /// WAL lets readers work beside the writer; `synchronous=FULL` makes a commit durable before it returns
 /// (an acknowledged ticket survives power loss); foreign keys are enforced.
+///
+/// sqlx sends the pragmas as the connection's first statement and would log its text (at debug level, or
+/// as a slow statement), key and all: these connections log no statements.
 pub fn sqlite_options(path: &Path, key: &[u8; 32], create: bool) -> SqliteConnectOptions {
+    use sqlx::ConnectOptions;
     let key_pragma = Zeroizing::new(format!("\"x'{}'\"", hex::encode(key)));
-    sqlite_unencrypted_options(path, create).pragma("key", key_pragma.to_string())
+    sqlite_unencrypted_options(path, create)
+        .pragma("key", key_pragma.to_string())
+        .disable_statement_logging()
 }
 
 /// The same settings without encryption: only for measuring what SQLCipher costs.

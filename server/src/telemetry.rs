@@ -14,6 +14,14 @@ where
     W: for<'a> fmt::MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_filter(format, filter, writer);
+}
+
+/// As [`init_with_writer`], with the filter given (tests that must see every debug line).
+pub fn init_with_filter<W>(format: LogFormat, filter: EnvFilter, writer: W)
+where
+    W: for<'a> fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
     let registry = tracing_subscriber::registry().with(filter);
     // `try_init`: a second call (tests start many servers in one process) keeps the first subscriber.
     let _ = match format {

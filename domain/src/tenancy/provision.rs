@@ -203,11 +203,16 @@ fn server_name(url: &str) -> Result<String> {
 }
 
 /// A database owned by a role of the same name, which alone may connect to it.
+///
+/// The role's password never travels in the statement: PostgreSQL takes a SCRAM-SHA-256 verifier computed
+/// here in its place, so a statement log (`log_statement`, an error's statement) holds nothing that signs in.
 async fn create_database(admin: &PgPool, name: &str, password: &str) -> Result<()> {
     let ident = quote_ident(name);
+    let salt = crypto::random_bytes::<16>();
+    let verifier = scram_sha_256_verifier(password, salt.as_ref(), SCRAM_ITERATIONS);
     sqlx::raw_sql(&format!(
         "create role {ident} login password {}",
-        quote_literal(password)
+        quote_literal(&verifier)
     ))
     .execute(admin)
     .await
@@ -223,6 +228,41 @@ async fn create_database(admin: &PgPool, name: &str, password: &str) -> Result<(
     Ok(())
 }
 
+/// PostgreSQL's own default for the verifiers it computes (`scram_iterations`).
+const SCRAM_ITERATIONS: u32 = 4096;
+
+/// The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802, RFC 7677):
+/// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, base64. The passwords here are random
+/// base64url text, which SASLprep leaves as it is.
+fn scram_sha_256_verifier(password: &str, salt: &[u8], iterations: u32) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    let hmac = |key: &[u8], data: &[&[u8]]| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        for part in data {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes()
+    };
+    // PBKDF2-HMAC-SHA256 with one block of output (Hi() in RFC 5802).
+    let mut u = hmac(password.as_bytes(), &[salt, &1u32.to_be_bytes()]);
+    let mut salted = u;
+    for _ in 1..iterations {
+        u = hmac(password.as_bytes(), &[&u]);
+        salted.iter_mut().zip(u.iter()).for_each(|(s, x)| *s ^= x);
+    }
+    let client_key = hmac(&salted, &[b"Client Key"]);
+    let stored_key = Sha256::digest(client_key);
+    let server_key = hmac(&salted, &[b"Server Key"]);
+    format!(
+        "SCRAM-SHA-256${iterations}:{}${}:{}",
+        STANDARD.encode(salt),
+        STANDARD.encode(stored_key),
+        STANDARD.encode(server_key)
+    )
+}
+
 async fn drop_database(admin: &PgPool, name: &str) -> Result<()> {
     let ident = quote_ident(name);
     sqlx::raw_sql(&format!("drop database if exists {ident} with (force)"))
@@ -232,4 +272,31 @@ async fn drop_database(admin: &PgPool, name: &str) -> Result<()> {
         .execute(admin)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7677's example: user "user", password "pencil", salt `W22ZaJ0SNY7soEsUEjb6gQ==`, 4096 iterations.
+    /// Its ServerSignature over the example's AuthMessage comes from the ServerKey computed here.
+    #[test]
+    fn the_scram_verifier_matches_rfc_7677() {
+        use base64::engine::general_purpose::STANDARD;
+        use hmac::{Hmac, Mac};
+        let salt = STANDARD.decode("W22ZaJ0SNY7soEsUEjb6gQ==").unwrap();
+        let verifier = scram_sha_256_verifier("pencil", &salt, 4096);
+        let (head, keys) = verifier.rsplit_once('$').unwrap();
+        assert_eq!(head, "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==");
+        let (_, server_key) = keys.split_once(':').unwrap();
+        let auth_message = "n=user,r=rOprNGfwEbeRWgbNEkqO,\
+            r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,\
+            c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&STANDARD.decode(server_key).unwrap()).unwrap();
+        mac.update(auth_message.as_bytes());
+        assert_eq!(
+            STANDARD.encode(mac.finalize().into_bytes()),
+            "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+        );
+    }
 }
