@@ -87,50 +87,19 @@ pub async fn client_errors_are_4xx(request: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if let Ok(app::error::AppError::Form { .. } | app::error::AppError::Request(_)) =
-        serde_json::from_slice::<app::error::AppError>(&bytes)
+    // A function returning `AppError` serializes it as JSON; one returning the framework's own
+    // `ServerFnError` writes `Kind|message`, and for arguments that kind is `Args`, `MissingArg` or
+    // `Deserialization`.
+    let framework_args = ["Args|", "MissingArg|", "Deserialization|"]
+        .iter()
+        .any(|kind| bytes.starts_with(kind.as_bytes()));
+    if framework_args
+        || matches!(
+            serde_json::from_slice::<app::error::AppError>(&bytes),
+            Ok(app::error::AppError::Form { .. } | app::error::AppError::Request(_))
+        )
     {
         parts.status = StatusCode::BAD_REQUEST;
-    }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
-}
-
-/// A rendered page normally arrives with its nonce'd CSP and `no-store` (set by the shell). Once in CI a page
-/// arrived without any header its components had set (Leptos' response options were lost under load; the
-/// cause is not found yet), and the default CSP then blocked its scripts. This puts the page's own policy
-/// back, from the nonce in its HTML (pages are rendered completely before they are sent), and says so in the
-/// log.
-pub async fn restore_page_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    if !is_html || response.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let html = String::from_utf8_lossy(&bytes);
-    let nonce = html.split("nonce=\"").nth(1).and_then(|rest| rest.split('"').next());
-    if let Some(nonce) = nonce
-        && nonce
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
-    {
-        let turnstile = state.services.turnstile.enabled() && state.settings.turnstile_site_key.is_some();
-        if let Ok(csp) = HeaderValue::from_str(&app::shell::page_csp(nonce, turnstile)) {
-            tracing::warn!(
-                event = "page_headers_restored",
-                "a page lost its response headers; restored its CSP"
-            );
-            parts.headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-            parts
-                .headers
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -9,7 +9,8 @@ use crate::{
 use app::{App, server::Services, shell::SiteContext};
 use axum::{
     Router,
-    extract::{FromRef, State},
+    extract::{FromRef, MatchedPath, State},
+    handler::Handler,
     http::{HeaderName, HeaderValue, Request, header},
     response::IntoResponse,
     routing::get,
@@ -215,6 +216,51 @@ impl Application {
     }
 }
 
+/// Every route the router adds by hand, as (method, path pattern): the handlers that are neither Leptos
+/// pages nor server functions (those are listed from their own registries). The router mounts exactly these,
+/// each with the handler [`handler_for`] gives it, so nothing is served that is not listed here;
+/// `tests/api/authz.rs` keeps an expectation for every line (who may call it and what they get) and fails
+/// until a new one has its own.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/sw.js"),
+    ("POST", "/w/{slug}/tickets/{number}/reply"),
+    ("GET", "/w/{slug}/tickets/{number}/files/{id}"),
+    ("POST", "/p/{slug}/tickets"),
+    ("POST", "/p/{slug}/tickets/{number}/reply"),
+    ("GET", "/p/{slug}/tickets/{number}/files/{id}"),
+    ("POST", "/p/{slug}/feedback"),
+    ("POST", "/w/{slug}/feedback"),
+    ("GET", "/w/{slug}/feedback/{id}/screenshot"),
+    ("GET", "/p/{slug}/brand.css"),
+];
+
+/// The handler of one line of [`ROUTES`]; `upload_limit` and `screenshot_limit` bound the bodies of the
+/// routes that take files.
+fn handler_for(
+    method: &str,
+    path: &str,
+    upload_limit: u64,
+    screenshot_limit: u64,
+) -> axum::routing::MethodRouter<AppState> {
+    match (method, path) {
+        ("GET", "/healthz") => get(health::healthz),
+        ("GET", "/readyz") => get(health::readyz),
+        ("GET", "/sw.js") => get(service_worker),
+        ("POST", "/w/{slug}/tickets/{number}/reply") => multipart::upload(ticket_files::reply, upload_limit),
+        ("GET", "/w/{slug}/tickets/{number}/files/{id}") => get(ticket_files::download),
+        ("POST", "/p/{slug}/tickets") => multipart::upload(portal_routes::new_ticket, upload_limit),
+        ("POST", "/p/{slug}/tickets/{number}/reply") => multipart::upload(portal_routes::reply, upload_limit),
+        ("GET", "/p/{slug}/tickets/{number}/files/{id}") => get(portal_routes::download),
+        ("POST", "/p/{slug}/feedback") => multipart::upload(portal_routes::portal_feedback, screenshot_limit),
+        ("POST", "/w/{slug}/feedback") => multipart::upload(portal_routes::staff_feedback, screenshot_limit),
+        ("GET", "/w/{slug}/feedback/{id}/screenshot") => get(portal_routes::screenshot),
+        ("GET", "/p/{slug}/brand.css") => get(portal_routes::brand_css),
+        (method, path) => unreachable!("ROUTES lists {method} {path} without a handler"),
+    }
+}
+
 fn router(state: AppState) -> Router {
     let site = SiteContext {
         secure_cookies: state.https,
@@ -247,43 +293,29 @@ fn router(state: AppState) -> Router {
             middleware::immutable_when_hashed,
         ));
 
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/sw.js", get(service_worker))
-        .route(
-            "/w/{slug}/tickets/{number}/reply",
-            multipart::upload(ticket_files::reply, upload_limit),
-        )
-        .route("/w/{slug}/tickets/{number}/files/{id}", get(ticket_files::download))
-        .route(
-            "/p/{slug}/tickets",
-            multipart::upload(portal_routes::new_ticket, upload_limit),
-        )
-        .route(
-            "/p/{slug}/tickets/{number}/reply",
-            multipart::upload(portal_routes::reply, upload_limit),
-        )
-        .route("/p/{slug}/tickets/{number}/files/{id}", get(portal_routes::download))
-        .route(
-            "/p/{slug}/feedback",
-            multipart::upload(portal_routes::portal_feedback, screenshot_limit),
-        )
-        .route(
-            "/w/{slug}/feedback",
-            multipart::upload(portal_routes::staff_feedback, screenshot_limit),
-        )
-        .route("/w/{slug}/feedback/{id}/screenshot", get(portal_routes::screenshot))
-        .route("/p/{slug}/brand.css", get(portal_routes::brand_css))
+    let hand_made = ROUTES.iter().fold(Router::new(), |router, (method, path)| {
+        router.route(path, handler_for(method, path, upload_limit, screenshot_limit))
+    });
+    hand_made
         .nest("/pkg", pkg)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || app::shell::shell(options.clone())
         })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context,
-            app::shell::shell,
-        ))
+        // The site's files are served here, and only what no file answers reaches Leptos (its 404 page).
+        // Leptos' own file branch serves a file under a new reactive owner that becomes a child of whatever
+        // page the worker thread rendered last, finds that page's `ResponseOptions` through it and moves the
+        // page's headers (its nonce'd CSP, `no-store`, `no-referrer`) onto the file's response: a page still
+        // awaiting its data then went out without them.
+        .fallback_service(
+            ServeDir::new(&state.settings.site_root)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(
+                    file_and_error_handler_with_context::<AppState, _>(context, app::shell::shell)
+                        .with_state(state.clone()),
+                ),
+        )
         .layer(sessions)
         .layer(
             ServiceBuilder::new()
@@ -294,13 +326,14 @@ fn router(state: AppState) -> Router {
                         .get("x-request-id")
                         .and_then(|id| id.to_str().ok())
                         .unwrap_or_default();
-                    // The path only: query strings may one day carry tokens, and logs must never.
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = %request.uri().path(),
-                        request_id,
-                    )
+                    // The route's pattern (`/signin/link/{token}`), never the path: one-time tokens live in
+                    // paths, and logs must never hold them. Requests no route matched (static files, 404s)
+                    // log their path with every token-like segment cut out.
+                    let path = match request.extensions().get::<MatchedPath>() {
+                        Some(matched) => matched.as_str().to_owned(),
+                        None => loggable_path(request.uri().path()),
+                    };
+                    tracing::info_span!("request", method = %request.method(), path, request_id)
                 }))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(axum::middleware::from_fn_with_state(
@@ -320,14 +353,25 @@ fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn(middleware::client_errors_are_4xx))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
-                    middleware::restore_page_headers,
-                ))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
                     middleware::reject_cross_site,
                 )),
         )
         .with_state(state)
+}
+
+/// `path` for the log: a segment that could be a token (16 or more characters, all letters, digits, `-` or
+/// `_`, as link tokens are) becomes `{redacted}`. File names (with a dot) and short segments stay.
+pub fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let token_like = segment.len() >= 16
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'%');
+            if token_like { "{redacted}" } else { segment }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The service worker, with this build's asset names. Its scope is the whole site.

@@ -2,9 +2,12 @@
 
 mod assets;
 mod auth;
+mod authz;
 mod dns_double;
+mod hardening;
 mod health;
 mod helpers;
+mod interleaved;
 mod pages;
 mod portal;
 mod security;

@@ -119,3 +119,52 @@ async fn a_post_from_another_origin_without_fetch_metadata_is_refused_too() {
         .unwrap();
     assert_eq!(response.status(), 403);
 }
+
+/// A signed-in page and the site's files fetched beside it (as a browser fetches the icon and the manifest
+/// while the page loads), on one thread: each keeps its own headers. Leptos served files under a reactive
+/// owner that hung below the page last rendered on the thread, and took that page's headers (its nonce'd
+/// CSP, `no-store`) for the file, so the page went out with the deny-all default and its scripts blocked.
+#[tokio::test(flavor = "current_thread")]
+async fn pages_and_files_served_side_by_side_keep_their_own_headers() {
+    let app = spawn_app().await;
+    let signed_up = app
+        .sign_up(
+            "Ada",
+            "ada@example.com",
+            "Engines",
+            "engines",
+            "violet tractor umbrella 93",
+        )
+        .await;
+    let cookie = crate::helpers::cookie_of(&signed_up);
+    for round in 0..20 {
+        let page = async {
+            app.client
+                .get(app.url("/w/engines"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+        };
+        let files = futures::future::join_all(
+            (0..10).map(|n| app.get(["/favicon.svg", "/manifest.webmanifest", "/icons/icon-192.png"][n % 3])),
+        );
+        let (page, files) = tokio::join!(page, files);
+        assert_eq!(page.status(), 200, "round {round}");
+        assert!(
+            header(&page, "content-security-policy").contains("'nonce-"),
+            "round {round}: the page keeps its CSP: {:?}",
+            page.headers()
+        );
+        assert_eq!(header(&page, "cache-control"), "no-store", "round {round}");
+        for file in files {
+            assert_eq!(file.status(), 200, "round {round}");
+            let csp = header(&file, "content-security-policy");
+            assert!(
+                csp.starts_with("default-src 'none'") && !csp.contains("'nonce-"),
+                "round {round}: a file took a page's CSP: {csp}"
+            );
+            assert_ne!(header(&file, "cache-control"), "no-store", "round {round}");
+        }
+    }
+}
