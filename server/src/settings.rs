@@ -43,6 +43,10 @@ pub struct Settings {
     /// The master key, base64 of 32 bytes (`FERRODESK_MASTER_KEY`). Unset: `<data_dir>/master.key`.
     #[serde(serialize_with = "expose_option")]
     pub master_key: Option<SecretString>,
+    /// A file holding the master key (base64 of 32 bytes), read at start when `master_key` is unset
+    /// (`FERRODESK_MASTER_KEY_FILE`): for a secret mounted by the orchestrator. In production it must lie
+    /// outside the data directory.
+    pub master_key_file: Option<PathBuf>,
     /// Earlier master keys, until `ferrodesk rotate-key` has run (`FERRODESK_RETIRED_MASTER_KEYS`).
     #[serde(serialize_with = "expose_vec")]
     pub retired_master_keys: Vec<SecretString>,
@@ -122,6 +126,7 @@ impl Default for Settings {
             tenant_servers: Vec::new(),
             name_prefix: storage.name_prefix,
             master_key: None,
+            master_key_file: None,
             retired_master_keys: Vec::new(),
             max_open_workspaces: storage.max_open_workspaces,
             idle_workspace_secs: storage.idle_workspace_secs,
@@ -159,6 +164,8 @@ pub enum SettingsError {
     Production(&'static str),
     #[error("session_idle_secs and session_lifetime_secs must be at least 60, and idle no longer than the lifetime")]
     SessionTimes,
+    #[error("the master key file {0} cannot be read: {1}")]
+    MasterKeyFile(PathBuf, std::io::Error),
 }
 
 impl Settings {
@@ -184,6 +191,7 @@ impl Settings {
                 "tenant_servers",
                 "name_prefix",
                 "master_key",
+                "master_key_file",
                 "retired_master_keys",
                 "max_open_workspaces",
                 "idle_workspace_secs",
@@ -208,7 +216,28 @@ impl Settings {
             ]))
             .extract()
             .map_err(Box::new)?;
-        settings.validate()
+        settings.read_master_key_file()?.validate()
+    }
+
+    fn read_master_key_file(mut self) -> Result<Settings, SettingsError> {
+        if self.master_key.is_none()
+            && let Some(path) = &self.master_key_file
+        {
+            let key = std::fs::read_to_string(path).map_err(|e| SettingsError::MasterKeyFile(path.clone(), e))?;
+            self.master_key = Some(SecretString::from(key.trim().to_owned()));
+        }
+        Ok(self)
+    }
+
+    /// Whether `path` lies inside the data directory (compared as absolute paths, through symlinks where
+    /// they exist).
+    fn inside_data_dir(&self, path: &std::path::Path) -> bool {
+        let resolve = |p: &std::path::Path| {
+            std::fs::canonicalize(p)
+                .or_else(|_| std::path::absolute(p))
+                .unwrap_or_else(|_| p.to_owned())
+        };
+        resolve(path).starts_with(resolve(&self.data_dir))
     }
 
     /// The storage layer's part of the settings.
@@ -240,6 +269,19 @@ impl Settings {
                 return Err(SettingsError::Production(
                     "FERRODESK_TURNSTILE_SECRET and FERRODESK_TURNSTILE_SITE_KEY must be set: public forms need Turnstile",
                 ));
+            }
+            match &self.master_key_file {
+                _ if self.master_key.is_none() => {
+                    return Err(SettingsError::Production(
+                        "FERRODESK_MASTER_KEY or FERRODESK_MASTER_KEY_FILE must be set: the key generated inside the data directory would sit next to what it encrypts",
+                    ));
+                }
+                Some(file) if self.inside_data_dir(file) => {
+                    return Err(SettingsError::Production(
+                        "FERRODESK_MASTER_KEY_FILE must lie outside the data directory: a copy of the data would carry its key",
+                    ));
+                }
+                _ => {}
             }
             if self.base_url.as_ref().is_none_or(|url| url.scheme() != "https") {
                 return Err(SettingsError::Production(
@@ -368,10 +410,46 @@ mod tests {
             assert!(error.contains("TURNSTILE"), "{error}");
             jail.set_env("FERRODESK_TURNSTILE_SECRET", "0x4AAAAAAAtest");
             jail.set_env("FERRODESK_TURNSTILE_SITE_KEY", "0x4AAAAAAAsite");
+            jail.set_env("FERRODESK_MASTER_KEY", "a2V5");
             assert!(Settings::load(None).is_ok());
             jail.set_env("FERRODESK_BASE_URL", "http://help.example.com");
             let error = Settings::load(None).unwrap_err().to_string();
             assert!(error.contains("https"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_a_master_key_kept_in_the_data_directory() {
+        use secrecy::ExposeSecret;
+        Jail::expect_with(|jail| {
+            jail.set_env("FERRODESK_ENVIRONMENT", "production");
+            jail.set_env("FERRODESK_BASE_URL", "https://help.example.com");
+            jail.set_env("FERRODESK_TURNSTILE_SECRET", "0x4AAAAAAAtest");
+            jail.set_env("FERRODESK_TURNSTILE_SITE_KEY", "0x4AAAAAAAsite");
+            jail.set_env("FERRODESK_DATA_DIR", "data");
+            // The generated key file (no key configured): refused.
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("FERRODESK_MASTER_KEY"), "{error}");
+            // A key file inside the data directory, however it is named: refused.
+            std::fs::create_dir_all(jail.directory().join("data/keys")).expect("a directory in the jail");
+            jail.create_file("data/keys/master.key", "a2V5\n")?;
+            jail.set_env("FERRODESK_MASTER_KEY_FILE", "data/keys/../keys/master.key");
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("outside the data directory"), "{error}");
+            // A key file elsewhere: read, trimmed, accepted.
+            jail.create_file("master.key", "a2V5\n")?;
+            jail.set_env("FERRODESK_MASTER_KEY_FILE", "master.key");
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(settings.master_key.unwrap().expose_secret(), "a2V5");
+            // A key file that cannot be read: an error naming it.
+            jail.set_env("FERRODESK_MASTER_KEY_FILE", "missing.key");
+            let error = Settings::load(None).unwrap_err().to_string();
+            assert!(error.contains("missing.key"), "{error}");
+            // The key in the environment: accepted.
+            jail.set_env("FERRODESK_MASTER_KEY_FILE", "");
+            jail.set_env("FERRODESK_MASTER_KEY", "a2V5");
+            assert!(Settings::load(None).is_ok());
             Ok(())
         });
     }
