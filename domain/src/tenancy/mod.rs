@@ -46,7 +46,9 @@ impl WorkspaceDb {
         self.0.id
     }
 
-    pub(crate) fn db(&self) -> &Db {
+    /// The workspace's database, as the landlord's is (for tests and operators' tools; the features go
+    /// through this crate's functions).
+    pub fn db(&self) -> &Db {
         &self.0.db
     }
 

@@ -32,9 +32,9 @@ pub async fn relay(landlord: &Landlord, ws: &WorkspaceDb, now: DateTime<Utc>) ->
         )
         .fetch_all(pool)
         .await)?;
-        let Some(last) = waiting.last().map(|(id, _)| *id) else {
+        if waiting.is_empty() {
             return Ok(moved);
-        };
+        }
         let mut emails = Vec::with_capacity(waiting.len());
         for (id, payload) in &waiting {
             match serde_json::from_str::<Email>(payload) {
@@ -48,8 +48,13 @@ pub async fn relay(landlord: &Landlord, ws: &WorkspaceDb, now: DateTime<Utc>) ->
         mail::queue_all(landlord, &mut tx, &emails, Some(ws.id().get()), now).await?;
         tx.commit().await?;
         moved += emails.len();
-        on_write!(ws.db(), conn => sqlx::query("delete from outbox where id <= $1")
-            .bind(last)
+        // Exactly the rows read, never a range: on PostgreSQL ids are handed out when a transaction inserts,
+        // not when it commits, so a row with a lower id than the highest read can commit after this read; deleting
+        // `id <= highest` would drop its mail unsent. Integers read from the database: nothing of a request is
+        // in this SQL.
+        let read: Vec<i64> = waiting.iter().map(|(id, _)| *id).collect();
+        let sql = format!("delete from outbox where id in ({})", crate::db::integer_list(&read));
+        on_write!(ws.db(), conn => sqlx::query(&sql)
             .execute(conn)
             .await
             .map(|d| d.rows_affected()))?;
