@@ -27,7 +27,7 @@ pub fn Home() -> impl IntoView {
                 </li>
                 <li>
                     <h3>"Security you can check"</h3>
-                    <p>"Argon2id passwords, revocable sessions, rate limits, hashed API keys and signed webhooks, each backed by a test."</p>
+                    <p>"Argon2id passwords, revocable sessions, rate limits and encrypted tenant credentials, each backed by a test."</p>
                 </li>
                 <li>
                     <h3>"A portal for your customers"</h3>
@@ -38,8 +38,8 @@ pub fn Home() -> impl IntoView {
                     <p>"Add Ferrodesk to a phone or desktop home screen; it tells you plainly when you are offline."</p>
                 </li>
                 <li>
-                    <h3>"Your data, on request"</h3>
-                    <p>"Export everything as JSON, or delete a whole workspace and its encryption key for good."</p>
+                    <h3>"Delete means deleted"</h3>
+                    <p>"Deleting a workspace removes its database, its files and its keys for good."</p>
                 </li>
             </ul>
         </section>
