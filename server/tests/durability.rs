@@ -25,8 +25,6 @@
 
 #[path = "api/helpers.rs"]
 mod helpers;
-#[path = "../../domain/tests/support/pg_scratch.rs"]
-mod pg_scratch;
 
 use domain::{
     Landlord, StorageConfig,
@@ -35,7 +33,7 @@ use domain::{
     on_db,
 };
 use helpers::{Backend, postgres_available, postgres_url, session_cookie};
-use pg_scratch::PgScratch;
+use helpers::pg_scratch::PgScratch;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use sqlx::Row;

@@ -10,7 +10,7 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 
 #[path = "../../../domain/tests/support/pg_scratch.rs"]
-mod pg_scratch;
+pub(crate) mod pg_scratch;
 use pg_scratch::PgScratch;
 
 pub struct TestApp {
