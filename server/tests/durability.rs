@@ -32,8 +32,8 @@ use domain::{
     landlord::credentials_context,
     on_db,
 };
-use helpers::{Backend, postgres_available, postgres_url, session_cookie};
 use helpers::pg_scratch::PgScratch;
+use helpers::{Backend, postgres_available, postgres_url, session_cookie};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use sqlx::Row;

@@ -137,34 +137,42 @@ async fn pages_and_files_served_side_by_side_keep_their_own_headers() {
         )
         .await;
     let cookie = crate::helpers::cookie_of(&signed_up);
-    for round in 0..20 {
-        let page = async {
-            app.client
-                .get(app.url("/w/engines"))
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .unwrap()
-        };
-        let files = futures::future::join_all(
-            (0..10).map(|n| app.get(["/favicon.svg", "/manifest.webmanifest", "/icons/icon-192.png"][n % 3])),
-        );
-        let (page, files) = tokio::join!(page, files);
-        assert_eq!(page.status(), 200, "round {round}");
-        assert!(
-            header(&page, "content-security-policy").contains("'nonce-"),
-            "round {round}: the page keeps its CSP: {:?}",
-            page.headers()
-        );
-        assert_eq!(header(&page, "cache-control"), "no-store", "round {round}");
-        for file in files {
-            assert_eq!(file.status(), 200, "round {round}");
-            let csp = header(&file, "content-security-policy");
-            assert!(
-                csp.starts_with("default-src 'none'") && !csp.contains("'nonce-"),
-                "round {round}: a file took a page's CSP: {csp}"
+    // Bounded, so a request that never gets its answer fails the test instead of holding up the suite.
+    let rounds = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        for round in 0..20 {
+            let page = async {
+                app.client
+                    .get(app.url("/w/engines"))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .unwrap()
+            };
+            let files = futures::future::join_all(
+                (0..10).map(|n| app.get(["/favicon.svg", "/manifest.webmanifest", "/icons/icon-192.png"][n % 3])),
             );
-            assert_ne!(header(&file, "cache-control"), "no-store", "round {round}");
+            let (page, files) = tokio::join!(page, files);
+            assert_eq!(page.status(), 200, "round {round}");
+            assert!(
+                header(&page, "content-security-policy").contains("'nonce-"),
+                "round {round}: the page keeps its CSP: {:?}",
+                page.headers()
+            );
+            assert_eq!(header(&page, "cache-control"), "no-store", "round {round}");
+            for file in files {
+                assert_eq!(file.status(), 200, "round {round}");
+                let csp = header(&file, "content-security-policy");
+                assert!(
+                    csp.starts_with("default-src 'none'") && !csp.contains("'nonce-"),
+                    "round {round}: a file took a page's CSP: {csp}"
+                );
+                assert_ne!(header(&file, "cache-control"), "no-store", "round {round}");
+            }
         }
-    }
+    })
+    .await;
+    assert!(
+        rounds.is_ok(),
+        "20 rounds of a page and 10 files did not finish within a minute"
+    );
 }
