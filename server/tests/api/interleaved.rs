@@ -425,33 +425,26 @@ async fn one(ctx: Arc<Ctx>, i: usize) -> Outcome {
         let count = me.tickets.len();
         let rows = v["rows"].as_array().map_or(usize::MAX, Vec::len);
         match kind {
-            Kind::List | Kind::Search => {
-                if v["slug"].as_str() != Some(slug) || rows != count {
-                    found.push(format!(
-                        "{rows} rows of workspace {}, expected {count} of {slug}",
-                        v["slug"]
-                    ));
-                }
+            Kind::List | Kind::Search if v["slug"].as_str() != Some(slug) || rows != count => {
+                found.push(format!(
+                    "{rows} rows of workspace {}, expected {count} of {slug}",
+                    v["slug"]
+                ));
             }
-            Kind::ForeignSearch => {
-                if rows != 0 {
-                    found.push(format!("LEAK: searching {}'s word found {rows} rows", other.slug));
-                }
+            Kind::ForeignSearch if rows != 0 => {
+                found.push(format!("LEAK: searching {}'s word found {rows} rows", other.slug));
             }
-            Kind::Counts => {
-                if v["all_open"].as_i64() != Some(count as i64) {
-                    found.push(format!("counts {v}, expected all_open {count}"));
-                }
+            Kind::Counts if v["all_open"].as_i64() != Some(count as i64) => {
+                found.push(format!("counts {v}, expected all_open {count}"));
             }
-            Kind::Ticket => {
+            Kind::Ticket
                 if v["subject"].as_str() != Some(ticket.subject.as_str())
-                    || v["requester_email"].as_str() != Some(ticket.requester.as_str())
-                {
-                    found.push(format!(
-                        "ticket {} is {:?} for {}, expected {:?} for {}",
-                        ticket.number, v["subject"], v["requester_email"], ticket.subject, ticket.requester
-                    ));
-                }
+                    || v["requester_email"].as_str() != Some(ticket.requester.as_str()) =>
+            {
+                found.push(format!(
+                    "ticket {} is {:?} for {}, expected {:?} for {}",
+                    ticket.number, v["subject"], v["requester_email"], ticket.subject, ticket.requester
+                ));
             }
             Kind::PortalHome => {
                 let tickets = v["tickets"].as_array().map_or(usize::MAX, Vec::len);
@@ -464,13 +457,11 @@ async fn one(ctx: Arc<Ctx>, i: usize) -> Outcome {
                     ));
                 }
             }
-            Kind::PortalTicket => {
-                if v["subject"].as_str() != Some(carls.subject.as_str()) {
-                    found.push(format!(
-                        "portal ticket {:?}, expected {:?}",
-                        v["subject"], carls.subject
-                    ));
-                }
+            Kind::PortalTicket if v["subject"].as_str() != Some(carls.subject.as_str()) => {
+                found.push(format!(
+                    "portal ticket {:?}, expected {:?}",
+                    v["subject"], carls.subject
+                ));
             }
             Kind::Reply => outcome.reply = Some(i),
             _ => {}
