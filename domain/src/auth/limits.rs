@@ -4,7 +4,7 @@
 //! (at most 100 wrong passwords an hour, ASVS 6.1.1). Neither locks anyone out for good: a window slides,
 //! and the answer says when to try again (`Retry-After`). Time is passed in, so tests can move it.
 //! The counts live in this process; with several nodes each enforces its own, which bounds an attacker at
-//! (nodes × limit) — written down in the README.
+//! (nodes × limit) — written down in docs/design.md.
 
 use chrono::{DateTime, Duration, Utc};
 use std::{
@@ -52,13 +52,7 @@ impl SlidingWindow {
     /// Counts one event for `key` at `now`.
     pub fn record(&self, key: &str, now: DateTime<Utc>) {
         let mut events = self.lock();
-        // Bound memory under a flood of distinct keys: drop keys whose windows have passed.
-        if events.len() > 100_000 {
-            let window = self.window;
-            events.retain(|_, times| times.back().is_some_and(|last| *last + window > now));
-        }
-        let times = events.entry(key.to_owned()).or_default();
-        self.forget_old(times, now);
+        let times = self.current(&mut events, key, now);
         times.push_back(now);
     }
 
@@ -68,6 +62,23 @@ impl SlidingWindow {
     /// after the slow part would let a concurrent burst all pass the check before any was recorded.
     pub fn reserve(&self, key: &str, now: DateTime<Utc>) -> Result<(), Limited> {
         self.hit(key, now)
+    }
+
+    /// `key`'s events still inside the window at `now`, made if missing. Under a flood of distinct keys it
+    /// first drops every key whose window has passed, to bound memory.
+    fn current<'a>(
+        &self,
+        events: &'a mut HashMap<String, VecDeque<DateTime<Utc>>>,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> &'a mut VecDeque<DateTime<Utc>> {
+        if events.len() > 100_000 {
+            let window = self.window;
+            events.retain(|_, times| times.back().is_some_and(|last| *last + window > now));
+        }
+        let times = events.entry(key.to_owned()).or_default();
+        self.forget_old(times, now);
+        times
     }
 
     /// Takes back one event counted for `key` at `at` (a reserved attempt that did not fail).
@@ -83,13 +94,7 @@ impl SlidingWindow {
     /// Checks and, if allowed, counts: for limits on every request.
     pub fn hit(&self, key: &str, now: DateTime<Utc>) -> Result<(), Limited> {
         let mut events = self.lock();
-        // Bound memory under a flood of distinct keys: drop keys whose windows have passed.
-        if events.len() > 100_000 {
-            let window = self.window;
-            events.retain(|_, times| times.back().is_some_and(|last| *last + window > now));
-        }
-        let times = events.entry(key.to_owned()).or_default();
-        self.forget_old(times, now);
+        let times = self.current(&mut events, key, now);
         if times.len() >= self.max {
             let oldest = times.front().copied().unwrap_or(now);
             return Err(Limited {

@@ -27,6 +27,7 @@ use crate::{
     helpers::{Backend, TestApp, TestOptions, cookie_of, session_cookie, spawn_app_with},
     interleaved::{Ws, around, excerpt, set_up},
     on_both_backends,
+    tickets::png,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -731,19 +732,6 @@ fn text(value: &Value) -> String {
 
 fn pairs(form: &[(&str, &str)]) -> Vec<(String, String)> {
     form.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
-/// A one-pixel PNG.
-fn png() -> Vec<u8> {
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.extend_from_slice(&[
-        0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
-    ]);
-    png.extend_from_slice(&[
-        0, 0, 0, 0x0A, b'I', b'D', b'A', b'T', 0x78, 0x9C, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0D, 0x0A, 0x2D, 0xB4,
-    ]);
-    png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
-    png
 }
 
 /// Invites `email` to `slug` with `role` and accepts as a new account; returns its session cookie.

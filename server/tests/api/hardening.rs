@@ -19,6 +19,18 @@ async fn behind_proxy(backend: Backend) -> TestApp {
     .await
 }
 
+/// A server behind a trusted proxy where Ada has signed up (owner of `engines`) with [`PASSWORD`].
+async fn ada_behind_proxy(backend: Backend) -> TestApp {
+    let app = behind_proxy(backend).await;
+    expect(
+        app.sign_up("Ada Lovelace", "ada@example.com", "Engines", "engines", PASSWORD)
+            .await,
+        200,
+    )
+    .await;
+    app
+}
+
 /// A sign-in from client address `from` (through the trusted proxy), as a script posts it.
 async fn sign_in_from(app: &TestApp, from: &str, password: &str, next: Option<&str>) -> reqwest::Response {
     let mut form = vec![("email", "ada@example.com"), ("password", password)];
@@ -37,13 +49,7 @@ async fn sign_in_from(app: &TestApp, from: &str, password: &str, next: Option<&s
 }
 
 async fn a_burst_of_wrong_passwords_gets_exactly_the_allowance_and_the_owner_still_gets_in(backend: Backend) {
-    let app = behind_proxy(backend).await;
-    expect(
-        app.sign_up("Ada Lovelace", "ada@example.com", "Engines", "engines", PASSWORD)
-            .await,
-        200,
-    )
-    .await;
+    let app = ada_behind_proxy(backend).await;
     // The owner's usual place.
     expect(sign_in_from(&app, "192.0.2.10", PASSWORD, None).await, 200).await;
 
@@ -86,13 +92,7 @@ async fn a_burst_of_wrong_passwords_gets_exactly_the_allowance_and_the_owner_sti
 }
 
 async fn from_a_known_address_wrong_passwords_have_an_allowance_of_their_own(backend: Backend) {
-    let app = behind_proxy(backend).await;
-    expect(
-        app.sign_up("Ada Lovelace", "ada@example.com", "Engines", "engines", PASSWORD)
-            .await,
-        200,
-    )
-    .await;
+    let app = ada_behind_proxy(backend).await;
     expect(sign_in_from(&app, "192.0.2.10", PASSWORD, None).await, 200).await;
     for n in 0..100 {
         let from = format!("198.51.100.{}", 1 + n);
@@ -158,13 +158,7 @@ fn hostile_nexts() -> Vec<String> {
 }
 
 async fn after_sign_in_only_pages_of_this_site_are_followed(backend: Backend) {
-    let app = behind_proxy(backend).await;
-    expect(
-        app.sign_up("Ada Lovelace", "ada@example.com", "Engines", "engines", PASSWORD)
-            .await,
-        200,
-    )
-    .await;
+    let app = ada_behind_proxy(backend).await;
     let hostile = hostile_nexts();
     assert!(hostile.len() >= 20);
     for (n, next) in hostile.iter().enumerate() {

@@ -357,7 +357,7 @@ impl Email {
 }
 
 /// Undoes quoted-printable (soft line breaks and `=XX`), which mail uses for long lines.
-fn decode_quoted_printable(raw: &str) -> String {
+pub(crate) fn decode_quoted_printable(raw: &str) -> String {
     let joined = raw.replace("=\r\n", "").replace("=\n", "");
     let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

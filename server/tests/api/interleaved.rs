@@ -523,32 +523,10 @@ fn read_mails(dir: &Path) -> Vec<Mail> {
 /// The message with quoted-printable undone, followed by its base64 parts decoded (the mailer picks the
 /// shorter encoding per part, so either may be there).
 fn decoded(raw: &str) -> String {
-    let mut text = decode_quoted_printable(raw);
+    let mut text = crate::helpers::decode_quoted_printable(raw);
     text.push('\n');
     text.push_str(&base64_parts(raw));
     text
-}
-
-/// Undoes quoted-printable (soft line breaks and `=XX`).
-fn decode_quoted_printable(raw: &str) -> String {
-    let joined = raw.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'=' && i + 2 < bytes.len())
-            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok())
-            .flatten()
-            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        if let Some(byte) = hex {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The decoded text of every part sent as base64.

@@ -113,7 +113,8 @@ async fn download(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response 
         .unwrap()
 }
 
-fn png() -> Vec<u8> {
+/// A one-pixel PNG.
+pub(crate) fn png() -> Vec<u8> {
     let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
     png.extend_from_slice(&[
         0, 0, 0, 0x0D, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1F, 0x15, 0xC4, 0x89,
