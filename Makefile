@@ -51,7 +51,7 @@ help:
 	@echo "make bench  storage benchmark: workspace creation, cold open, warm lookup, RSS (SQLite, PostgreSQL)"
 	@echo "make bench-tickets TICKETS=100000 BACKEND=sqlite|postgres   ticket list, page, counts, search, throughput, RSS"
 	@echo "make durability ROUNDS=100   kill -9 the release server at random moments under 8 writing clients, ROUNDS"
-	@echo "           times per backend; every acknowledged ticket and reply must be stored whole (SECURITY.md 39)"
+	@echo "           times per backend; every acknowledged ticket and reply must be stored whole (docs/security.md row 39)"
 
 setup: tools node
 
@@ -135,7 +135,7 @@ BACKEND ?= sqlite
 bench-tickets: tools
 	cargo bench -p server --bench tickets -- --tickets $(TICKETS) --backend $(BACKEND)
 
-# The durability harness (SECURITY.md 39, server/tests/durability.rs): eight clients open tickets and reply
+# The durability harness (docs/security.md row 39, server/tests/durability.rs): eight clients open tickets and reply
 # while the release server is killed with SIGKILL at random moments and restarted; after every kill each
 # acknowledged write must be stored whole and nothing half-written. `make test` runs 10 rounds per backend; this
 # runs ROUNDS, on SQLite and on PostgreSQL (when one answers at TEST_DATABASE_URL; FERRODESK_REQUIRE_POSTGRES=1

@@ -1,5 +1,5 @@
 //! Typed settings, loaded once at start-up: built-in defaults, then an optional TOML file, then `FERRODESK_*`
-//! environment variables (the names operators' scripts rely on: see DESIGN.md and the README).
+//! environment variables (the names operators' scripts rely on: see the README).
 
 use domain::{
     StorageConfig,

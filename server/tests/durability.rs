@@ -1,4 +1,4 @@
-//! Durability (SECURITY.md 39): a write the server acknowledged is committed, whole, before the answer leaves.
+//! Durability (docs/security.md row 39): a write the server acknowledged is committed, whole, before the answer leaves.
 //!
 //! The release `ferrodesk` binary serves a workspace while eight clients open tickets and reply to their own
 //! tickets; at a random moment the harness sends the process SIGKILL (`Child::kill`), and in some rounds it

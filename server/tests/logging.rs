@@ -1,4 +1,4 @@
-//! Security logging (SECURITY.md 36): the JSON log of a whole sign-in story, captured at debug level (SQL
+//! Security logging (docs/security.md row 36): the JSON log of a whole sign-in story, captured at debug level (SQL
 //! statements at trace). Every sign-in success and failure, authorization denial and rate-limit hit is an
 //! event with a UTC timestamp; no password, code, link token, session id, address as typed, workspace
 //! database key or role password is ever written, nor the master key; a CR/LF in an address cannot forge a

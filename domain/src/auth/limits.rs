@@ -4,7 +4,7 @@
 //! (at most 100 wrong passwords an hour, ASVS 6.1.1). Neither locks anyone out for good: a window slides,
 //! and the answer says when to try again (`Retry-After`). Time is passed in, so tests can move it.
 //! The counts live in this process; with several nodes each enforces its own, which bounds an attacker at
-//! (nodes × limit) — written down in docs/design.md.
+//! (nodes × limit) — written down in docs/security.md.
 
 use chrono::{DateTime, Duration, Utc};
 use std::{

@@ -1,6 +1,6 @@
 //! Accounts and sign-in over HTTP, each test on SQLite and on PostgreSQL: sessions and their cookie,
 //! rotation, sign-out and revocation, enumeration, rate limits, magic links, emailed codes, invitations,
-//! roles, Turnstile on the forms and the same forms without JavaScript. Numbers refer to SECURITY.md.
+//! roles, Turnstile on the forms and the same forms without JavaScript. Numbers are the rows of docs/security.md.
 
 use crate::{
     helpers::{Backend, TestApp, TestOptions, cookie_of, header, session_cookie, spawn_app_with},

@@ -1,4 +1,4 @@
-//! Interleaved isolation under load (SECURITY.md row 25), on SQLite and on PostgreSQL: two workspaces,
+//! Interleaved isolation under load (docs/security.md row 25), on SQLite and on PostgreSQL: two workspaces,
 //! each signed up by its own owner, each with tickets, requesters, a portal customer and a name that carry
 //! the workspace's canaries (`CANARY-ALPHA-…`, `alphacanary`, `…+alpha@…`). Then thousands of concurrent
 //! requests alternate between them on the same server (its shared pools, the team cache, the page
@@ -22,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Requests in the interleaved load (at least what SECURITY.md asks for); `INTERLEAVED_REQUESTS` overrides.
+/// Requests in the interleaved load (at least what the security checklist asks for); `INTERLEAVED_REQUESTS` overrides.
 const REQUESTS: usize = 10_000;
 /// Requests in flight at once.
 const CONCURRENCY: usize = 64;

@@ -804,7 +804,7 @@ async fn attachments_are_limited_typed_and_served_inert(backend: Backend) {
     assert!(!data_dir.join("etc").exists() && !app.data_dir.path().join("etc").exists());
 }
 
-/// SQL text in every filter of the list, its sort, cursor and search (SECURITY.md 29): each is a parameter or refused, so
+/// SQL text in every filter of the list, its sort, cursor and search (docs/security.md row 29): each is a parameter or refused, so
 /// every answer is 200 or a 4xx, nothing errors, and the tickets are all still there afterwards.
 async fn sql_in_every_filter_is_only_ever_a_value(backend: Backend) {
     let app = app_on(backend).await;
