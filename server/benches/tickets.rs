@@ -1,14 +1,16 @@
 //! Ticket benchmark: prints numbers, asserts nothing.
 //!
 //! `cargo bench -p server --bench tickets -- [--tickets N] [--backend sqlite|postgres] [--requests N]
-//! [--seconds N] [--creations N] [--data-dir DIR] [--only latency,throughput,create] [--encoding E]`
+//! [--seconds N] [--creations N] [--data-dir DIR] [--only latency,throughput,create|list] [--encoding E]`
 //! (`make bench-tickets TICKETS=… BACKEND=…`). Starts the real server in this process on a fresh data
 //! directory, signs an owner up over HTTP, seeds the workspace with `ferrodesk seed`'s generator, then
 //! measures over HTTP with keep-alive connections, as a browser would (but asking for uncompressed pages
 //! unless `--encoding` gives an `Accept-Encoding`, as Chromium's `gzip, deflate, br, zstd`):
 //! the full list page (server-rendered, filtered, 50 rows), the view counts, a ticket page, search for a
 //! rare and a common word, list pages per second with 8 connections, durable ticket creation (each
-//! answered after its commit) with 8 connections, and the memory the process holds.
+//! answered after its commit) with 8 connections, and the memory the process holds. `--only list` (never
+//! part of a default run) makes `--requests` All-open list pages and nothing else: run under callgrind with
+//! two request counts, the difference of the totals is the instructions of that many list pages.
 
 #[path = "../../domain/tests/support/pg_scratch.rs"]
 mod pg_scratch;
@@ -403,6 +405,13 @@ async fn main() {
         println!("page requests send Accept-Encoding: {encoding}");
     }
 
+    if args.only.as_deref().is_some_and(|only| only.split(',').any(|part| part == "list")) {
+        client.get("/w/bench/tickets?status=unsolved").await;
+        for _ in 0..args.requests {
+            client.get("/w/bench/tickets?status=unsolved").await;
+        }
+        println!("{} list pages, All open", args.requests);
+    }
     if args.runs("latency") {
         let n = args.requests;
         // Warm the workspace's pool and caches once.

@@ -162,8 +162,10 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         let _ = rx.await;
     }));
 
+    // A request that gets no answer fails its test, naming the request, instead of holding up the run.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .unwrap();
     let origin = options
