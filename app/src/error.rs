@@ -94,6 +94,48 @@ impl AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a script client gets for this error (one map, for server functions and hand-written
+    /// routes alike).
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Form { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Request(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// A domain error as the person sees it: bad input goes to the form (beside its field when the domain
+/// names one), a refusal of the role is 403, what is missing 404, a cap 429; anything else is logged and
+/// answered with the generic message. Inside a server function the response's status is set too
+/// ([`crate::context::reject`]), so `?` on a domain result is all a server function writes.
+#[cfg(feature = "ssr")]
+impl From<domain::Error> for AppError {
+    fn from(error: domain::Error) -> AppError {
+        let error = match error {
+            domain::Error::Invalid(message) | domain::Error::Conflict(message) => AppError::form(message),
+            domain::Error::Forbidden => AppError::Forbidden,
+            domain::Error::NotFound => AppError::NotFound,
+            domain::Error::TooLarge(message) => AppError::TooLarge(message),
+            domain::Error::Field { field, message } => AppError::field(field, message),
+            domain::Error::Limited { retry_after_secs } => AppError::Limited { retry_after_secs },
+            other => {
+                tracing::error!(error = %other, "server function failed");
+                AppError::Internal
+            }
+        };
+        crate::context::reject(error)
+    }
+}
+
 fn wait_text(secs: u64) -> String {
     match secs {
         0..=1 => "a second".into(),

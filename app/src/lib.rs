@@ -3,14 +3,14 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod context;
 pub mod error;
 mod forms;
 pub mod insights;
 mod layout;
 mod pages;
 pub mod portal;
-#[cfg(feature = "ssr")]
-pub mod server;
 #[cfg(feature = "ssr")]
 pub mod shell;
 pub mod theme;

@@ -8,6 +8,9 @@ pub enum Error {
     Invalid(String),
     #[error("not found")]
     NotFound,
+    /// The actor's role does not allow this (HTTP 403).
+    #[error("Your role in this workspace does not allow that.")]
+    Forbidden,
     #[error("{0}")]
     Conflict(String),
     /// An upload over a size limit (HTTP 413).
@@ -34,6 +37,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// This error as being about the input named `field` (bad input or a conflict becomes [`Error::Field`];
+    /// anything else is unchanged), so a form can show it beside that input.
+    pub fn on_field(self, field: &'static str) -> Error {
+        match self {
+            Error::Invalid(message) | Error::Conflict(message) => Error::Field { field, message },
+            other => other,
+        }
+    }
+
     /// Maps a unique violation to a conflict with a message a person can act on.
     pub(crate) fn unique_or(error: sqlx::Error, message: impl FnOnce() -> String) -> Error {
         match &error {

@@ -405,7 +405,11 @@ async fn main() {
         println!("page requests send Accept-Encoding: {encoding}");
     }
 
-    if args.only.as_deref().is_some_and(|only| only.split(',').any(|part| part == "list")) {
+    if args
+        .only
+        .as_deref()
+        .is_some_and(|only| only.split(',').any(|part| part == "list"))
+    {
         client.get("/w/bench/tickets?status=unsolved").await;
         for _ in 0..args.requests {
             client.get("/w/bench/tickets?status=unsolved").await;

@@ -205,21 +205,8 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
-pub fn status_of(error: &AppError) -> StatusCode {
-    match error {
-        AppError::Form { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
-        AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        AppError::Request(_) => StatusCode::BAD_REQUEST,
-    }
-}
-
 pub fn json_error(error: AppError) -> Response {
-    (status_of(&error), axum::Json(error)).into_response()
+    (error.status(), axum::Json(error)).into_response()
 }
 
 /// A download's query: `?inline=1` asks for an image to be shown rather than saved.
@@ -262,13 +249,13 @@ pub fn file_response(file_name: &str, content_type: &str, bytes: Vec<u8>, inline
 /// The team member posting a form to `back`'s workspace: a browser without a sign-in is sent to sign in and
 /// come back; anything else refused answers with its status.
 pub async fn agent(
-    services: &app::server::Services,
+    services: &app::context::Services,
     session: &tower_sessions::Session,
     slug: &str,
     back: &str,
     html: bool,
-) -> Result<(app::server::Current, domain::auth::accounts::MembershipOf), Response> {
-    match app::server::member_in(services, session, slug, domain::auth::accounts::Role::Agent).await {
+) -> Result<(app::context::Current, domain::auth::accounts::MembershipOf), Response> {
+    match app::context::member_in(services, session, slug, domain::auth::accounts::Role::Agent).await {
         Ok(found) => Ok(found),
         Err(AppError::Unauthorized) if html => Err(axum::response::Redirect::to(&format!(
             "/signin?next={}",

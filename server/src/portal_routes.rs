@@ -6,14 +6,14 @@
 //! customer may not see answers 404 exactly like what does not exist.
 
 use crate::{
-    multipart::{self, Posted, file_response, json_error, status_of, wants_html},
+    multipart::{self, Posted, file_response, json_error, wants_html},
     startup::AppState,
 };
 use app::{
+    context::{self, PortalCurrent},
     error::AppError,
     portal::api::{PortalDraft, draft_key},
-    server::{self, PortalCurrent},
-    tickets::api::{self as tickets_api, support},
+    tickets::api::{self as tickets_api},
 };
 use axum::{
     extract::{Multipart, Path, Query, State},
@@ -40,7 +40,7 @@ fn ip(client: &Client) -> Option<String> {
 
 /// The portal sign-in for `slug`, or the answer for a visitor without one.
 async fn customer(state: &AppState, session: &Session, slug: &str, html: bool) -> Result<PortalCurrent, Response> {
-    match server::portal_in(&state.services, session, slug).await {
+    match context::portal_in(&state.services, session, slug).await {
         Ok(Some(me)) => Ok(me),
         Ok(None) if html => Err(Redirect::to(&format!("/p/{}", tickets_api::encode(slug))).into_response()),
         Ok(None) => Err(json_error(AppError::Unauthorized)),
@@ -116,18 +116,9 @@ pub async fn new_ticket(
             &new,
             &form.files_of("files"),
             services.attachment_limits,
-            server::now(),
+            context::now(),
         )
-        .await
-        .map_err(|e| match e {
-            domain::Error::Invalid(message) if message.starts_with("A subject") => AppError::field("subject", message),
-            domain::Error::Invalid(message)
-                if message.starts_with("Write a message") || message.starts_with("A message") =>
-            {
-                AppError::field("body", message)
-            }
-            other => server::from_domain(other),
-        })?;
+        .await?;
         services.relayer.soon(&me.ws);
         Ok::<_, AppError>(ticket.number)
     }
@@ -170,9 +161,7 @@ pub async fn reply(
     let form = multipart::read(form, &["files"]).await;
     let result = async {
         let form = form.as_ref().map_err(Clone::clone)?;
-        let ticket = portal::ticket(&me.ws, &me.customer, &me.portal, number)
-            .await
-            .map_err(server::from_domain)?;
+        let ticket = portal::ticket(&me.ws, &me.customer, &me.portal, number).await?;
         let actor = me.actor(services, ip(&client));
         let id = attachments::add_message_with_files(
             &me.ws,
@@ -184,17 +173,9 @@ pub async fn reply(
             None,
             &form.files_of("files"),
             services.attachment_limits,
-            server::now(),
+            context::now(),
         )
-        .await
-        .map_err(|e| match e {
-            domain::Error::Invalid(message)
-                if message.starts_with("Write a message") || message.starts_with("A message") =>
-            {
-                AppError::field("body", message)
-            }
-            other => server::from_domain(other),
-        })?;
+        .await?;
         services.relayer.soon(&me.ws);
         Ok::<_, AppError>(id)
     }
@@ -235,8 +216,8 @@ pub async fn download(
     match found {
         Ok((attachment, bytes)) => multipart::attachment_response(&attachment, bytes, &query),
         Err(error) => {
-            let error = server::from_domain(error);
-            (status_of(&error), error.to_string()).into_response()
+            let error = AppError::from(error);
+            (error.status(), error.to_string()).into_response()
         }
     }
 }
@@ -277,10 +258,10 @@ pub async fn portal_feedback(
             state.services.files.as_ref(),
             &voice,
             &new_item(form),
-            server::now(),
+            context::now(),
         )
         .await
-        .map_err(server::from_domain)
+        .map_err(AppError::from)
     }
     .await;
     let back = format!("/p/{}#feedback", me.workspace.slug);
@@ -325,10 +306,10 @@ pub async fn staff_feedback(
     };
     let result = async {
         let form = form.as_ref().map_err(Clone::clone)?;
-        let ws = support::open(services, &membership).await?;
-        feedback::submit(&ws, services.files.as_ref(), &voice, &new_item(form), server::now())
+        let ws = context::open_workspace(services, &membership).await?;
+        feedback::submit(&ws, services.files.as_ref(), &voice, &new_item(form), context::now())
             .await
-            .map_err(server::from_domain)
+            .map_err(AppError::from)
     }
     .await;
     match result {
@@ -359,17 +340,17 @@ pub async fn screenshot(
 ) -> Response {
     let services = &state.services;
     let result = async {
-        let (_, membership) = server::member_in(services, &session, &slug, Role::Agent).await?;
-        let ws = support::open(services, &membership).await?;
-        let item = feedback::get(&ws, id).await.map_err(server::from_domain)?;
+        let (_, membership) = context::member_in(services, &session, &slug, Role::Agent).await?;
+        let ws = context::open_workspace(services, &membership).await?;
+        let item = feedback::get(&ws, id).await?;
         feedback::screenshot(services.files.as_ref(), &item)
             .await
-            .map_err(server::from_domain)
+            .map_err(AppError::from)
     }
     .await;
     match result {
         Ok((content_type, bytes)) => file_response(&format!("screenshot-{id}"), &content_type, bytes, true),
-        Err(error) => (status_of(&error), error.to_string()).into_response(),
+        Err(error) => (error.status(), error.to_string()).into_response(),
     }
 }
 
@@ -377,7 +358,7 @@ pub async fn screenshot(
 /// CSP allows no inline styles).
 pub async fn brand_css(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
     let color = async {
-        let (_, ws) = server::public_workspace(&state.services, &slug).await.ok()?;
+        let (_, ws) = context::public_workspace(&state.services, &slug).await.ok()?;
         portal::portal_settings(&ws).await.ok()?.brand_color
     }
     .await;

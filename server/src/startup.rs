@@ -6,7 +6,7 @@ use crate::{
     settings::Settings,
     ticket_files,
 };
-use app::{App, server::Services, shell::SiteContext};
+use app::{App, context::Services, shell::SiteContext};
 use axum::{
     Router,
     extract::{FromRef, MatchedPath, State},
@@ -276,7 +276,7 @@ fn router(state: AppState) -> Router {
     let context = move || {
         provide_context(site.clone());
         provide_context(services.clone());
-        provide_context(app::server::RequestCache::default());
+        provide_context(app::context::RequestCache::default());
     };
     let sessions = session_layer(&state);
     let routes = generate_route_list(App);

@@ -3,10 +3,10 @@
 //! session and the membership exactly as the server functions do.
 
 use crate::{
-    multipart::{self, json_error, status_of, wants_html},
+    multipart::{self, json_error, wants_html},
     startup::AppState,
 };
-use app::{error::AppError, server, tickets::api};
+use app::{context, error::AppError, tickets::api};
 use axum::{
     extract::{Multipart, Path, Query, State},
     http::{HeaderMap, StatusCode},
@@ -54,8 +54,8 @@ pub async fn reply(
             "" => None,
             s => Some(Status::parse(s).ok_or_else(|| AppError::field("status", "Choose a status."))?),
         };
-        let ws = api::support::open(services, &membership).await?;
-        let ticket = tickets::get(&ws, number).await.map_err(server::from_domain)?;
+        let ws = context::open_workspace(services, &membership).await?;
+        let ticket = tickets::get(&ws, number).await?;
         let ip = client.map(|c| c.0.0.to_string());
         let actor = api::support::actor(services, &current, &membership, ip);
         let id = attachments::add_message_with_files(
@@ -68,10 +68,9 @@ pub async fn reply(
             status,
             &form.files_of("files"),
             services.attachment_limits,
-            server::now(),
+            context::now(),
         )
-        .await
-        .map_err(server::from_domain)?;
+        .await?;
         api::support::relay(services, &ws).await;
         Ok(id)
     }
@@ -114,17 +113,17 @@ pub async fn download(
 ) -> Response {
     let services = &state.services;
     let result = async {
-        let (_, membership) = server::member_in(services, &session, &slug, Role::Agent).await?;
-        let ws = api::support::open(services, &membership).await?;
-        let ticket = tickets::get(&ws, number).await.map_err(server::from_domain)?;
+        let (_, membership) = context::member_in(services, &session, &slug, Role::Agent).await?;
+        let ws = context::open_workspace(services, &membership).await?;
+        let ticket = tickets::get(&ws, number).await?;
         attachments::open(&ws, services.files.as_ref(), ticket.id, id)
             .await
-            .map_err(server::from_domain)
+            .map_err(AppError::from)
     }
     .await;
     let (attachment, bytes) = match result {
         Ok(found) => found,
-        Err(error) => return (status_of(&error), error.to_string()).into_response(),
+        Err(error) => return (error.status(), error.to_string()).into_response(),
     };
     multipart::attachment_response(&attachment, bytes, &query)
 }

@@ -77,11 +77,11 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 /// The signed-in person, or `None`.
 #[server(endpoint = "me")]
 pub async fn me() -> Result<Option<Person>, AppError> {
-    use crate::server::{current, services};
+    use crate::context::{current, services};
     let Some(current) = current().await? else {
         return Ok(None);
     };
-    let memberships = crate::server::memberships(&services()?, current.account.id).await?;
+    let memberships = crate::context::memberships(&services()?, current.account.id).await?;
     Ok(Some(Person {
         name: current.account.name,
         email: current.account.email,
@@ -108,7 +108,7 @@ pub async fn sign_up(
     password: String,
     turnstile: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::{begin, fail, internal, limit_ip, now, redirect, services};
+    use crate::context::{begin, fail, internal, limit_ip, now, redirect, services};
     use domain::{
         auth::registration::{self, Registration, RegistrationError},
         slug::Slug,
@@ -127,7 +127,7 @@ pub async fn sign_up(
         ])
     };
     limit_ip(&services, "signup")?;
-    crate::server::turnstile(&services, turnstile.as_deref())
+    crate::context::turnstile(&services, turnstile.as_deref())
         .await
         .map_err(keep)?;
     let password = secrecy::SecretString::from(password);
@@ -166,7 +166,7 @@ pub async fn sign_in(
     turnstile: Option<String>,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::{
+    use crate::context::{
         Pending, account_key, begin, fail, landing, limit_ip, now, redirect, reserve_sign_in, safe_next, services,
         set_pending, typed_hash,
     };
@@ -177,7 +177,7 @@ pub async fn sign_in(
     let services = services()?;
     let keep = |error: AppError| error.keeping(&[("email", email.as_str())]);
     limit_ip(&services, "signin")?;
-    crate::server::turnstile(&services, turnstile.as_deref())
+    crate::context::turnstile(&services, turnstile.as_deref())
         .await
         .map_err(keep)?;
     // The slot is taken before the slow check, so a burst cannot get past the allowance.
@@ -190,13 +190,9 @@ pub async fn sign_in(
                 .failures_per_account
                 .clear(&account_key(&services, &email));
             slot.succeeded(&services);
-            let needs_code = accounts::requires_sign_in_code(services.landlord(), account.id)
-                .await
-                .map_err(crate::server::from_domain)?;
+            let needs_code = accounts::requires_sign_in_code(services.landlord(), account.id).await?;
             if needs_code {
-                recovery::send_sign_in_code(services.landlord(), &account, now())
-                    .await
-                    .map_err(crate::server::from_domain)?;
+                recovery::send_sign_in_code(services.landlord(), &account, now()).await?;
                 set_pending(&Pending {
                     account_id: account.id,
                     at: now(),
@@ -217,19 +213,17 @@ pub async fn sign_in(
         }
         Err(AuthError::InvalidCredentials) => {
             // The address as typed is not logged (a password typed into it would be), only its keyed hash.
-            tracing::warn!(event = "sign_in_failed", typed = %typed_hash(&services, &email), ip = ?crate::server::client_ip(), "wrong email or password");
+            tracing::warn!(event = "sign_in_failed", typed = %typed_hash(&services, &email), ip = ?crate::context::client_ip(), "wrong email or password");
             fail(keep(AppError::form(AuthError::InvalidCredentials.to_string())))
         }
-        Err(AuthError::Other(other)) => fail(crate::server::from_domain(other)),
+        Err(AuthError::Other(other)) => fail(AppError::from(other)),
     }
 }
 
 /// The second step: the code emailed after the password was accepted.
 #[server(endpoint = "signin/code")]
 pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
-    use crate::server::{
-        begin, fail, from_domain, landing, limit_ip, now, pending, redirect, reserve_failure, services,
-    };
+    use crate::context::{begin, fail, landing, limit_ip, now, pending, redirect, reserve_failure, services};
     use domain::auth::{accounts, recovery, tokens::CodeCheck};
     let services = services()?;
     limit_ip(&services, "signin_code")?;
@@ -238,15 +232,10 @@ pub async fn verify_sign_in_code(code: String) -> Result<(), AppError> {
     };
     let slot = reserve_failure(&services, &format!("account-id:{}", pending.account_id))?;
     let code = secrecy::SecretString::from(code);
-    match recovery::check_sign_in_code(services.landlord(), pending.account_id, &code, now())
-        .await
-        .map_err(from_domain)?
-    {
+    match recovery::check_sign_in_code(services.landlord(), pending.account_id, &code, now()).await? {
         CodeCheck::Accepted => {
             slot.succeeded(&services);
-            let account = accounts::by_id(services.landlord(), pending.account_id)
-                .await
-                .map_err(from_domain)?;
+            let account = accounts::by_id(services.landlord(), pending.account_id).await?;
             if account.disabled_at.is_some() {
                 return fail(AppError::form("Your sign-in has timed out. Please sign in again."));
             }
@@ -298,7 +287,7 @@ enum LinkKind {
 /// the same answer whether or not the address has an account.
 #[cfg(feature = "ssr")]
 async fn request_link(kind: LinkKind, email: &str, turnstile: Option<&str>) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, limit_ip, limit_mail, now, redirect, services};
+    use crate::context::{fail, limit_ip, limit_mail, now, redirect, services};
     use domain::auth::recovery;
     let services = services()?;
     let keep = |error: AppError| error.keeping(&[("email", email)]);
@@ -307,7 +296,7 @@ async fn request_link(kind: LinkKind, email: &str, turnstile: Option<&str>) -> R
         LinkKind::PasswordReset => ("password_reset", "/password/forgot?sent=1"),
     };
     limit_ip(&services, endpoint)?;
-    crate::server::turnstile(&services, turnstile).await.map_err(keep)?;
+    crate::context::turnstile(&services, turnstile).await.map_err(keep)?;
     if let Err(error) = domain::auth::accounts::normalize_email(email) {
         return fail(keep(AppError::field("email", error.to_string())));
     }
@@ -316,9 +305,8 @@ async fn request_link(kind: LinkKind, email: &str, turnstile: Option<&str>) -> R
     match kind {
         LinkKind::SignIn => recovery::request_magic_link(landlord, email, base_url, now()).await,
         LinkKind::PasswordReset => recovery::request_password_reset(landlord, email, base_url, now()).await,
-    }
-    .map_err(from_domain)?;
-    tracing::info!(event = "link_requested", kind = endpoint, typed = %crate::server::typed_hash(&services, email), "link requested");
+    }?;
+    tracing::info!(event = "link_requested", kind = endpoint, typed = %crate::context::typed_hash(&services, email), "link requested");
     redirect(back);
     Ok(())
 }
@@ -326,7 +314,7 @@ async fn request_link(kind: LinkKind, email: &str, turnstile: Option<&str>) -> R
 /// Uses a sign-in link: only this POST, from the confirm page, redeems it (mail scanners only GET).
 #[server(endpoint = "signin/link/redeem")]
 pub async fn redeem_magic_link(token: String) -> Result<(), AppError> {
-    use crate::server::{begin, fail, landing, limit_ip, now, redirect, services};
+    use crate::context::{begin, fail, landing, limit_ip, now, redirect, services};
     let services = services()?;
     limit_ip(&services, "magic_link_redeem")?;
     match domain::auth::recovery::redeem_magic_link(services.landlord(), token.trim(), now()).await {
@@ -342,7 +330,7 @@ pub async fn redeem_magic_link(token: String) -> Result<(), AppError> {
                 "This sign-in link has expired or was already used. Ask for a new one.",
             ))
         }
-        Err(other) => fail(crate::server::from_domain(other)),
+        Err(other) => fail(AppError::from(other)),
     }
 }
 
@@ -355,7 +343,7 @@ pub async fn request_password_reset(email: String, turnstile: Option<String>) ->
 /// Sets a new password with a reset link, ends every other session of the account, and signs in here.
 #[server(endpoint = "password/reset")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    use crate::server::{begin, fail, landing, limit_ip, now, redirect, services};
+    use crate::context::{begin, fail, landing, limit_ip, now, redirect, services};
     use domain::auth::{recovery::ResetError, sign_ins};
     let services = services()?;
     limit_ip(&services, "password_reset_redeem")?;
@@ -363,9 +351,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     let password = secrecy::SecretString::from(password);
     match domain::auth::recovery::reset_password(services.landlord(), &token, &password, now()).await {
         Ok(account) => {
-            let ended = sign_ins::end_all(services.landlord(), account.id, None)
-                .await
-                .map_err(crate::server::from_domain)?;
+            let ended = sign_ins::end_all(services.landlord(), account.id, None).await?;
             tracing::info!(
                 event = "password_reset",
                 account = account.id,
@@ -384,7 +370,7 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
             &format!("/password/reset/{token}"),
             AppError::form(ResetError::Invalid.to_string()),
         ),
-        Err(ResetError::Other(other)) => fail(crate::server::from_domain(other)),
+        Err(ResetError::Other(other)) => fail(AppError::from(other)),
     }
 }
 
@@ -393,51 +379,47 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 #[cfg(feature = "ssr")]
 pub(crate) fn back_with_error<S: leptos::server_fn::ServerFn>(path: &str, error: AppError) -> Result<(), AppError> {
     use leptos::server_fn::error::ServerFnUrlError;
-    if crate::server::wants_html()
+    if crate::context::wants_html()
         && let Ok(url) = ServerFnUrlError::new(S::PATH, error.clone()).to_url(&format!("http://local{path}"))
     {
         let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
-        crate::server::redirect(&format!("{}{query}", url.path()));
+        crate::context::redirect(&format!("{}{query}", url.path()));
     }
-    crate::server::fail(error)
+    crate::context::fail(error)
 }
 
 /// Signs out here.
 #[server(endpoint = "signout")]
 pub async fn sign_out() -> Result<(), AppError> {
-    crate::server::end().await?;
+    crate::context::end().await?;
     tracing::info!(event = "signed_out", "signed out");
-    crate::server::redirect("/signin?signed_out=1");
+    crate::context::redirect("/signin?signed_out=1");
     Ok(())
 }
 
 /// Signs out every session of the account, this one included.
 #[server(endpoint = "signout/everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    use crate::server::{from_domain, require, services};
+    use crate::context::{require, services};
     let current = require().await?;
-    let ended = domain::auth::sign_ins::end_all(services()?.landlord(), current.account.id, None)
-        .await
-        .map_err(from_domain)?;
-    crate::server::end().await?;
+    let ended = domain::auth::sign_ins::end_all(services()?.landlord(), current.account.id, None).await?;
+    crate::context::end().await?;
     tracing::info!(
         event = "signed_out_everywhere",
         account = current.account.id,
         sessions_ended = ended,
         "signed out everywhere"
     );
-    crate::server::redirect("/signin?signed_out=1");
+    crate::context::redirect("/signin?signed_out=1");
     Ok(())
 }
 
 /// The account's sessions, this one first.
 #[server(endpoint = "account/sessions")]
 pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
-    use crate::server::{from_domain, require, services};
+    use crate::context::{require, services};
     let current = require().await?;
-    let sign_ins = domain::auth::sign_ins::list(services()?.landlord(), current.account.id)
-        .await
-        .map_err(from_domain)?;
+    let sign_ins = domain::auth::sign_ins::list(services()?.landlord(), current.account.id).await?;
     let mut views: Vec<SessionView> = sign_ins
         .into_iter()
         .map(|s| SessionView {
@@ -456,14 +438,12 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
 /// Ends one of the account's other sessions.
 #[server(endpoint = "account/sessions/revoke")]
 pub async fn revoke_session(id: String) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, require, services};
+    use crate::context::{fail, require, services};
     let current = require().await?;
     if id == current.sign_in.id {
         return fail(AppError::form("To end this session, sign out."));
     }
-    domain::auth::sign_ins::end_own(services()?.landlord(), current.account.id, &id)
-        .await
-        .map_err(from_domain)?;
+    domain::auth::sign_ins::end_own(services()?.landlord(), current.account.id, &id).await?;
     tracing::info!(
         event = "session_revoked",
         account = current.account.id,
@@ -475,17 +455,14 @@ pub async fn revoke_session(id: String) -> Result<(), AppError> {
 /// Checks the emailed code that verifies the account's address.
 #[server(endpoint = "account/verify")]
 pub async fn verify_email(code: String) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, limit_ip, now, require, reserve_failure, services};
+    use crate::context::{fail, limit_ip, now, require, reserve_failure, services};
     use domain::auth::tokens::CodeCheck;
     let services = services()?;
     limit_ip(&services, "verify_email")?;
     let current = require().await?;
     let slot = reserve_failure(&services, &format!("account-id:{}", current.account.id))?;
     let code = secrecy::SecretString::from(code);
-    match domain::auth::registration::verify_email(services.landlord(), current.account.id, &code, now())
-        .await
-        .map_err(from_domain)?
-    {
+    match domain::auth::registration::verify_email(services.landlord(), current.account.id, &code, now()).await? {
         CodeCheck::Accepted => {
             slot.succeeded(&services);
             tracing::info!(
@@ -514,7 +491,7 @@ pub async fn verify_email(code: String) -> Result<(), AppError> {
 /// Mails a new verification code.
 #[server(endpoint = "account/verify/resend")]
 pub async fn resend_verification() -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, limit_ip, limit_mail, now, require, services};
+    use crate::context::{fail, limit_ip, limit_mail, now, require, services};
     let services = services()?;
     limit_ip(&services, "verify_resend")?;
     let current = require().await?;
@@ -522,10 +499,8 @@ pub async fn resend_verification() -> Result<(), AppError> {
         return fail(AppError::form("Your address is verified already."));
     }
     limit_mail(&services, &current.account.email)?;
-    domain::auth::registration::resend_verification(services.landlord(), &current.account, now())
-        .await
-        .map_err(from_domain)?;
-    crate::server::redirect("/account?resent=1");
+    domain::auth::registration::resend_verification(services.landlord(), &current.account, now()).await?;
+    crate::context::redirect("/account?resent=1");
     Ok(())
 }
 
@@ -535,20 +510,20 @@ fn change_error(error: domain::auth::credentials::ChangeError, field: &'static s
     match error {
         ChangeError::WrongPassword => {
             tracing::warn!(event = "reauthentication_failed", "wrong current password for a change");
-            crate::server::reject(AppError::field("current", ChangeError::WrongPassword.to_string()))
+            crate::context::reject(AppError::field("current", ChangeError::WrongPassword.to_string()))
         }
-        ChangeError::Password(reason) => crate::server::reject(AppError::field("password", reason.to_string())),
+        ChangeError::Password(reason) => crate::context::reject(AppError::field("password", reason.to_string())),
         ChangeError::Other(domain::Error::Invalid(message) | domain::Error::Conflict(message)) => {
-            crate::server::reject(AppError::field(field, message))
+            crate::context::reject(AppError::field(field, message))
         }
-        ChangeError::Other(other) => crate::server::from_domain(other),
+        ChangeError::Other(other) => AppError::from(other),
     }
 }
 
 /// Changes the password: the current one is required; the account's other sessions end; a notice is mailed.
 #[server(endpoint = "account/password")]
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
-    use crate::server::{from_domain, limit_ip, now, redirect, renew_session_id, require, reserve_failure, services};
+    use crate::context::{limit_ip, now, redirect, renew_session_id, require, reserve_failure, services};
     use domain::auth::{credentials, sign_ins};
     let services = services()?;
     limit_ip(&services, "change_password")?;
@@ -567,9 +542,7 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
     slot.succeeded(&services);
     // Re-authenticated: this session goes on under a new id (ASVS 7.2.4).
     renew_session_id(&services, &signed_in.sign_in.id).await?;
-    let ended = sign_ins::end_all(services.landlord(), signed_in.account.id, Some(&signed_in.sign_in.id))
-        .await
-        .map_err(from_domain)?;
+    let ended = sign_ins::end_all(services.landlord(), signed_in.account.id, Some(&signed_in.sign_in.id)).await?;
     tracing::info!(
         event = "password_changed",
         account = signed_in.account.id,
@@ -584,7 +557,7 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
 /// a notice.
 #[server(endpoint = "account/email")]
 pub async fn change_email(current: String, email: String) -> Result<(), AppError> {
-    use crate::server::{limit_ip, limit_mail, now, redirect, renew_session_id, require, reserve_failure, services};
+    use crate::context::{limit_ip, limit_mail, now, redirect, renew_session_id, require, reserve_failure, services};
     use domain::auth::credentials;
     let services = services()?;
     limit_ip(&services, "change_email")?;

@@ -26,15 +26,10 @@ pub struct SatisfactionReport {
 /// Satisfaction over the last 12 weeks.
 #[server(endpoint = "w/reports/satisfaction")]
 pub async fn satisfaction(slug: String) -> Result<SatisfactionReport, AppError> {
-    use crate::server::{from_domain, now, require_member, services};
-    use crate::tickets::api::support;
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
-    let (_, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
-    let weeks = domain::workspace::ratings::weekly(&ws, 12, now())
-        .await
-        .map_err(from_domain)?;
+    let Staff { membership, ws, .. } = Staff::require(&slug, Role::Agent).await?;
+    let weeks = domain::workspace::ratings::weekly(&ws, 12, now()).await?;
     Ok(SatisfactionReport {
         slug: membership.slug.clone(),
         workspace: membership.name.clone(),
@@ -86,22 +81,24 @@ pub fn draft_key(slug: &str) -> String {
 /// The feedback inbox, most voted first, optionally one status.
 #[server(endpoint = "w/feedback")]
 pub async fn inbox(slug: String, status: Option<String>) -> Result<InboxView, AppError> {
-    use crate::server::{from_domain, internal, require_member, services, session};
-    use crate::tickets::api::support;
+    use crate::context::{Staff, internal, session};
     use domain::{
         auth::accounts::Role,
         workspace::feedback::{self, State, Voice},
     };
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff {
+        current,
+        membership,
+        ws,
+        ..
+    } = Staff::require(&slug, Role::Agent).await?;
     let state = status.as_deref().filter(|s| !s.is_empty()).and_then(State::parse);
-    let items = feedback::inbox(&ws, state).await.map_err(from_domain)?;
+    let items = feedback::inbox(&ws, state).await?;
     let voice = Voice::Staff {
         account_id: current.account.id,
         name: current.account.name.clone(),
     };
-    let voted = feedback::voted(&ws, &voice).await.map_err(from_domain)?;
+    let voted = feedback::voted(&ws, &voice).await?;
     let draft = session()
         .await?
         .remove(&draft_key(&membership.slug))
@@ -137,35 +134,33 @@ pub async fn inbox(slug: String, status: Option<String>) -> Result<InboxView, Ap
 /// Moves a feedback item to another status.
 #[server(endpoint = "w/feedback/status")]
 pub async fn set_feedback_status(slug: String, id: i64, status: String) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, now, require_member, services};
-    use crate::tickets::api::support;
+    use crate::context::{Staff, fail, now};
     use domain::{auth::accounts::Role, workspace::feedback};
-    let (_, membership) = require_member(&slug, Role::Agent).await?;
+    let Staff { ws, .. } = Staff::require(&slug, Role::Agent).await?;
     let Some(state) = feedback::State::parse(&status) else {
         return fail(AppError::field("status", "Choose new, planned, done or declined."));
     };
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
-    feedback::set_status(&ws, id, state, now()).await.map_err(from_domain)
+    feedback::set_status(&ws, id, state, now())
+        .await
+        .map_err(AppError::from)
 }
 
 /// Adds or takes back the agent's vote.
 #[server(endpoint = "w/feedback/vote")]
 pub async fn vote(slug: String, id: i64) -> Result<i64, AppError> {
-    use crate::server::{from_domain, now, require_member, services};
-    use crate::tickets::api::support;
+    use crate::context::{Staff, now};
     use domain::{
         auth::accounts::Role,
         workspace::feedback::{self, Voice},
     };
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff { current, ws, .. } = Staff::require(&slug, Role::Agent).await?;
     let voice = Voice::Staff {
         account_id: current.account.id,
         name: current.account.name.clone(),
     };
-    feedback::toggle_vote(&ws, id, &voice, now()).await.map_err(from_domain)
+    feedback::toggle_vote(&ws, id, &voice, now())
+        .await
+        .map_err(AppError::from)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,15 +178,15 @@ pub struct PortalSettingsView {
 /// The portal's settings and public addresses, for the workspace page.
 #[server(endpoint = "w/settings/portal/show")]
 pub async fn portal_settings(slug: String) -> Result<PortalSettingsView, AppError> {
-    use crate::server::{from_domain, require_member, services};
-    use crate::tickets::api::support;
+    use crate::context::Staff;
     use domain::auth::accounts::Role;
-    let (_, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
-    let settings = domain::workspace::portal::portal_settings(&ws)
-        .await
-        .map_err(from_domain)?;
+    let Staff {
+        membership,
+        services,
+        ws,
+        ..
+    } = Staff::require(&slug, Role::Agent).await?;
+    let settings = domain::workspace::portal::portal_settings(&ws).await?;
     let base = services.base_url.trim_end_matches('/');
     let embed = format!("{base}/embed/{}/contact", membership.slug);
     Ok(PortalSettingsView {
@@ -211,12 +206,14 @@ pub async fn portal_settings(slug: String) -> Result<PortalSettingsView, AppErro
 /// Saves the portal's colour and the email domains whose customers share tickets (admins).
 #[server(endpoint = "w/settings/portal")]
 pub async fn save_portal_settings(slug: String, brand_color: String, shared_domains: String) -> Result<(), AppError> {
-    use crate::server::{from_domain, require_member, services};
-    use crate::tickets::api::support;
+    use crate::context::Staff;
     use domain::auth::accounts::Role;
-    let (current, membership) = require_member(&slug, Role::Admin).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff {
+        current,
+        membership,
+        ws,
+        ..
+    } = Staff::require(&slug, Role::Admin).await?;
     let keep = |error: AppError| {
         error.keeping(&[
             ("brand_color", brand_color.as_str()),
@@ -225,7 +222,7 @@ pub async fn save_portal_settings(slug: String, brand_color: String, shared_doma
     };
     let saved = domain::workspace::portal::set_portal_settings(&ws, &brand_color, &shared_domains)
         .await
-        .map_err(|e| keep(from_domain(e)))?;
+        .map_err(|e| keep(AppError::from(e)))?;
     tracing::info!(event = "portal_settings_changed", account = current.account.id, workspace = %membership.workspace_id, shared_domains = saved.shared_domains.len(), "portal settings saved");
     Ok(())
 }

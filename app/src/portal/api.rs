@@ -155,7 +155,7 @@ fn feedback_rows(items: Vec<domain::workspace::feedback::Item>) -> Vec<FeedbackR
 /// The portal's front page: the sign-in form, or the signed-in customer's tickets and feedback.
 #[server(endpoint = "p/home")]
 pub async fn portal_home(slug: String) -> Result<PortalHomeView, AppError> {
-    use crate::server::{from_domain, internal, portal_in, public_workspace, services, session};
+    use crate::context::{internal, portal_in, public_workspace, services, session};
     use domain::workspace::{feedback, portal};
     let services = services()?;
     let session = session().await?;
@@ -172,8 +172,7 @@ pub async fn portal_home(slug: String) -> Result<PortalHomeView, AppError> {
         });
     };
     let tickets = portal::tickets_of(&me.ws, &me.customer, &me.portal)
-        .await
-        .map_err(from_domain)?
+        .await?
         .into_iter()
         .map(|t| PortalTicketRow {
             number: t.number,
@@ -183,9 +182,7 @@ pub async fn portal_home(slug: String) -> Result<PortalHomeView, AppError> {
             requester: (t.requester_id != me.customer.id).then_some(t.requester_name),
         })
         .collect();
-    let items = feedback::of_customer(&me.ws, me.customer.id)
-        .await
-        .map_err(from_domain)?;
+    let items = feedback::of_customer(&me.ws, me.customer.id).await?;
     let draft: Option<PortalDraft> = session.remove(&draft_key(&slug, "home")).await.map_err(internal)?;
     Ok(PortalHomeView {
         brand: brand(&me.workspace),
@@ -200,11 +197,11 @@ pub async fn portal_home(slug: String) -> Result<PortalHomeView, AppError> {
 /// Emails a sign-in link for the portal. The answer is the same for every well-formed address.
 #[server(endpoint = "p/signin/link")]
 pub async fn portal_request_link(slug: String, email: String, turnstile: Option<String>) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, limit_ip, limit_mail, now, public_workspace, redirect, services};
+    use crate::context::{fail, limit_ip, limit_mail, now, public_workspace, redirect, services};
     let services = services()?;
     let keep = |error: AppError| error.keeping(&[("email", email.as_str())]);
     limit_ip(&services, "portal_link")?;
-    crate::server::turnstile(&services, turnstile.as_deref())
+    crate::context::turnstile(&services, turnstile.as_deref())
         .await
         .map_err(keep)?;
     if domain::auth::accounts::normalize_email(&email).is_err() {
@@ -215,9 +212,7 @@ pub async fn portal_request_link(slug: String, email: String, turnstile: Option<
     }
     limit_mail(&services, &email).map_err(keep)?;
     let (workspace, _) = public_workspace(&services, &slug).await?;
-    domain::auth::portal::request_link(services.landlord(), &workspace, &email, &services.base_url, now())
-        .await
-        .map_err(from_domain)?;
+    domain::auth::portal::request_link(services.landlord(), &workspace, &email, &services.base_url, now()).await?;
     tracing::info!(event = "link_requested", kind = "portal", workspace = %workspace.id, "portal link requested");
     redirect(&format!("/p/{}?sent=1", workspace.slug));
     Ok(())
@@ -226,7 +221,7 @@ pub async fn portal_request_link(slug: String, email: String, turnstile: Option<
 /// Whether a portal link is still good (the confirm page asks before showing its button).
 #[server(endpoint = "p/signin/check")]
 pub async fn portal_check_link(slug: String, token: String) -> Result<Brand, AppError> {
-    use crate::server::{fail, from_domain, limit_ip, now, public_workspace, services};
+    use crate::context::{fail, limit_ip, now, public_workspace, services};
     let services = services()?;
     limit_ip(&services, "portal_link_check")?;
     let (workspace, _) = public_workspace(&services, &slug).await?;
@@ -235,14 +230,14 @@ pub async fn portal_check_link(slug: String, token: String) -> Result<Brand, App
         Err(domain::Error::NotFound) => fail(AppError::form(
             "This link has expired or was used already. Ask for a new one below.",
         )),
-        Err(other) => Err(from_domain(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
 /// Uses a portal link (only this POST from the confirm page does) and signs the customer in.
 #[server(endpoint = "p/signin/redeem")]
 pub async fn portal_redeem_link(slug: String, token: String) -> Result<(), AppError> {
-    use crate::server::{begin_portal, fail, from_domain, limit_ip, now, public_workspace, redirect, services};
+    use crate::context::{begin_portal, fail, limit_ip, now, public_workspace, redirect, services};
     let services = services()?;
     limit_ip(&services, "portal_link_redeem")?;
     let (workspace, ws) = public_workspace(&services, &slug).await?;
@@ -254,11 +249,9 @@ pub async fn portal_redeem_link(slug: String, token: String) -> Result<(), AppEr
                 "This link has expired or was used already. Ask for a new one below.",
             ));
         }
-        Err(other) => return Err(from_domain(other)),
+        Err(other) => return Err(AppError::from(other)),
     };
-    let customer = domain::workspace::portal::customer_for_sign_in(&ws, &email, now())
-        .await
-        .map_err(from_domain)?;
+    let customer = domain::workspace::portal::customer_for_sign_in(&ws, &email, now()).await?;
     begin_portal(&workspace, customer.id).await?;
     redirect(&format!("/p/{}", workspace.slug));
     Ok(())
@@ -267,7 +260,7 @@ pub async fn portal_redeem_link(slug: String, token: String) -> Result<(), AppEr
 /// Signs the customer out of the portal.
 #[server(endpoint = "p/signout")]
 pub async fn portal_sign_out(slug: String) -> Result<(), AppError> {
-    use crate::server::{end_portal, redirect};
+    use crate::context::{end_portal, redirect};
     end_portal().await?;
     redirect(&format!("/p/{}", crate::tickets::api::encode(&slug)));
     Ok(())
@@ -276,22 +269,15 @@ pub async fn portal_sign_out(slug: String) -> Result<(), AppError> {
 /// One of the customer's tickets, public messages only.
 #[server(endpoint = "p/ticket")]
 pub async fn portal_ticket(slug: String, number: i64) -> Result<PortalTicketView, AppError> {
-    use crate::server::{from_domain, internal, require_portal, services, session};
+    use crate::context::{internal, require_portal, services, session};
     use crate::tickets::api::support::size;
     use domain::workspace::{attachments, portal, ratings, tickets};
     let services = services()?;
     let me = require_portal(&slug).await?;
-    let ticket = portal::ticket(&me.ws, &me.customer, &me.portal, number)
-        .await
-        .map_err(from_domain)?;
-    let thread = tickets::thread(&me.ws, ticket.id, true).await.map_err(from_domain)?;
-    let files = attachments::of_ticket(&me.ws, ticket.id, true)
-        .await
-        .map_err(from_domain)?;
-    let rating = ratings::of_ticket(&me.ws, ticket.id)
-        .await
-        .map_err(from_domain)?
-        .and_then(|r| r.rating);
+    let ticket = portal::ticket(&me.ws, &me.customer, &me.portal, number).await?;
+    let thread = tickets::thread(&me.ws, ticket.id, true).await?;
+    let files = attachments::of_ticket(&me.ws, ticket.id, true).await?;
+    let rating = ratings::of_ticket(&me.ws, ticket.id).await?.and_then(|r| r.rating);
     let draft: Option<PortalDraft> = session()
         .await?
         .remove(&draft_key(&slug, &format!("ticket-{number}")))
@@ -334,13 +320,11 @@ pub async fn portal_ticket(slug: String, number: i64) -> Result<PortalTicketView
 /// The customer closes one of their tickets.
 #[server(endpoint = "p/ticket/close")]
 pub async fn portal_close(slug: String, number: i64) -> Result<(), AppError> {
-    use crate::server::{client_ip, from_domain, now, redirect, require_portal, services};
+    use crate::context::{client_ip, now, redirect, require_portal, services};
     let services = services()?;
     let me = require_portal(&slug).await?;
     let actor = me.actor(&services, client_ip().map(|ip| ip.to_string()));
-    domain::workspace::portal::close(&me.ws, &actor, &me.customer, &me.portal, number, now())
-        .await
-        .map_err(from_domain)?;
+    domain::workspace::portal::close(&me.ws, &actor, &me.customer, &me.portal, number, now()).await?;
     services.relayer.soon(&me.ws);
     redirect(&format!("/p/{}/tickets/{number}", me.workspace.slug));
     Ok(())
@@ -349,7 +333,7 @@ pub async fn portal_close(slug: String, number: i64) -> Result<(), AppError> {
 /// The workspace's name for a public page (the enquiry form).
 #[server(endpoint = "p/brand")]
 pub async fn portal_brand(slug: String) -> Result<Brand, AppError> {
-    use crate::server::{public_workspace, services};
+    use crate::context::{public_workspace, services};
     let (workspace, _) = public_workspace(&services()?, &slug).await?;
     Ok(brand(&workspace))
 }
@@ -369,9 +353,7 @@ pub async fn submit_enquiry(
     turnstile: Option<String>,
     embed: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::{
-        check_limit, client_ip, fail, from_domain, limit_ip, now, public_workspace, redirect, services,
-    };
+    use crate::context::{check_limit, client_ip, fail, limit_ip, now, public_workspace, redirect, services};
     use domain::{
         mx::MxCheck,
         workspace::{portal, tickets::Actor},
@@ -389,11 +371,11 @@ pub async fn submit_enquiry(
         ])
     };
     limit_ip(&services, "enquiry")?;
-    let ip_key = format!("enquiry:{}", crate::server::client_ip_key());
+    let ip_key = format!("enquiry:{}", crate::context::client_ip_key());
     let limits = &services.enquiry_limits;
     check_limit(&limits.per_ip_hour, "enquiries_per_ip_hour", &ip_key).map_err(keep)?;
     check_limit(&limits.per_ip_day, "enquiries_per_ip_day", &ip_key).map_err(keep)?;
-    crate::server::turnstile(&services, turnstile.as_deref())
+    crate::context::turnstile(&services, turnstile.as_deref())
         .await
         .map_err(keep)?;
     let enquiry = portal::Enquiry {
@@ -403,7 +385,7 @@ pub async fn submit_enquiry(
         phone: phone.clone(),
         message: message.clone(),
     };
-    let address = portal::check_enquiry(&enquiry).map_err(|e| keep(from_domain(e)))?;
+    let address = portal::check_enquiry(&enquiry).map_err(|e| keep(AppError::from(e)))?;
     if let Some(mx) = &services.mx {
         let domain_part = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
         if mx.check(domain_part).await == MxCheck::NoMail {
@@ -432,7 +414,7 @@ pub async fn submit_enquiry(
             if matches!(e, domain::Error::Limited { .. }) {
                 tracing::warn!(event = "rate_limited", limit = "enquiries_per_workspace_day", workspace = %workspace.id, "enquiry refused");
             }
-            keep(from_domain(e))
+            keep(AppError::from(e))
         })?;
     let now = now();
     limits.per_ip_hour.record(&ip_key, now);
@@ -451,7 +433,7 @@ pub async fn submit_enquiry(
 /// The rating page: what the token rates, if it is still good.
 #[server(endpoint = "p/rate/show")]
 pub async fn rating_page(slug: String, token: String) -> Result<RatingView, AppError> {
-    use crate::server::{fail, from_domain, limit_ip, now, public_workspace, services};
+    use crate::context::{fail, limit_ip, now, public_workspace, services};
     let services = services()?;
     limit_ip(&services, "rating")?;
     let (workspace, ws) = public_workspace(&services, &slug).await?;
@@ -467,14 +449,14 @@ pub async fn rating_page(slug: String, token: String) -> Result<RatingView, AppE
         Err(domain::Error::NotFound) => fail(AppError::form(
             "This rating link has expired or was used already. Links work for 7 days after a request is solved.",
         )),
-        Err(other) => Err(from_domain(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
 /// Records a rating with a live token and goes to the page of the token that can change it.
 #[server(endpoint = "p/rate")]
 pub async fn rate(slug: String, token: String, rating: String, comment: Option<String>) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, limit_ip, now, public_workspace, redirect, services};
+    use crate::context::{fail, limit_ip, now, public_workspace, redirect, services};
     use domain::workspace::ratings::{self, Score};
     let services = services()?;
     let comment = comment.unwrap_or_default();
@@ -493,7 +475,7 @@ pub async fn rate(slug: String, token: String, rating: String, comment: Option<S
         Err(domain::Error::NotFound) => fail(AppError::form(
             "This rating link has expired or was used already. Links work for 7 days after a request is solved.",
         )),
-        Err(other) => Err(keep(from_domain(other))),
+        Err(other) => Err(keep(AppError::from(other))),
     }
 }
 

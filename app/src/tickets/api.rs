@@ -9,460 +9,32 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// A choice in a select: value and label.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-}
-
-/// A row of the ticket list. It travels as an array of its fields in this order, not as an object: the
-/// list's rows are most of its page's hydration data, which is escaped character by character into a
-/// script, and the field names were 45 % of their bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TicketRow {
-    pub number: i64,
-    /// The row id, which bulk actions name.
-    pub id: i64,
-    pub subject: String,
-    pub status: String,
-    pub priority: String,
-    pub requester: String,
-    pub assignee: Option<String>,
-    /// When it was last updated: RFC 3339 in UTC to the second (`2026-12-04T03:22:51Z`), for
-    /// `<time datetime>`; [`TicketRow::updated_label`] shows it.
-    pub updated: String,
-    /// For search results: escaped text with `<mark>` around the matching words.
-    pub snippet: Option<String>,
-}
-
-impl Serialize for TicketRow {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let TicketRow {
-            number,
-            id,
-            subject,
-            status,
-            priority,
-            requester,
-            assignee,
-            updated,
-            snippet,
-        } = self;
-        (
-            number, id, subject, status, priority, requester, assignee, updated, snippet,
-        )
-            .serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for TicketRow {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (number, id, subject, status, priority, requester, assignee, updated, snippet) =
-            Deserialize::deserialize(deserializer)?;
-        Ok(TicketRow {
-            number,
-            id,
-            subject,
-            status,
-            priority,
-            requester,
-            assignee,
-            updated,
-            snippet,
-        })
-    }
-}
-
-impl TicketRow {
-    /// `YYYY-MM-DD HH:MM` of [`TicketRow::updated`], cut from it rather than sent twice to the browser.
-    pub fn updated_label(&self) -> String {
-        minute_label(&self.updated)
-    }
-}
-
-impl MessageView {
-    /// `YYYY-MM-DD HH:MM` of [`MessageView::at_iso`], cut from it rather than sent twice to the browser.
-    pub fn at_label(&self) -> String {
-        minute_label(&self.at_iso)
-    }
-}
-
-/// How a time is shown on the ticket pages, `YYYY-MM-DD HH:MM`, cut from its RFC 3339 form in UTC; a value
-/// too short to cut is shown as it is.
-pub fn minute_label(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(day), Some(time)) => [day, " ", time].concat(),
-        _ => rfc3339.to_owned(),
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ViewCounts {
-    pub my_open: i64,
-    pub unassigned: i64,
-    pub all_open: i64,
-    pub recently_solved: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedViewItem {
-    pub id: i64,
-    pub name: String,
-    pub query: String,
-}
-
-/// The list page's filters, as they appear in its URL.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListQuery {
-    pub status: Option<String>,
-    pub priority: Option<String>,
-    pub assignee: Option<String>,
-    pub category: Option<String>,
-    pub tag: Option<String>,
-    pub requester: Option<String>,
-    pub sort: Option<String>,
-    pub after: Option<String>,
-    pub q: Option<String>,
-}
-
-impl ListQuery {
-    /// The query string of these filters (without the page cursor).
-    pub fn to_query_string(&self) -> String {
-        let pairs = [
-            ("status", &self.status),
-            ("priority", &self.priority),
-            ("assignee", &self.assignee),
-            ("category", &self.category),
-            ("tag", &self.tag),
-            ("requester", &self.requester),
-            ("sort", &self.sort),
-            ("q", &self.q),
-        ];
-        pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                v.as_deref()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("{k}={}", encode(v)))
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
-
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListView {
-    pub slug: String,
-    pub workspace: String,
-    pub is_admin: bool,
-    pub counts: ViewCounts,
-    pub rows: Vec<TicketRow>,
-    /// The next page's cursor.
-    pub next: Option<String>,
-    /// Whether these are search results (ranked, one page).
-    pub searching: bool,
-    pub agents: Vec<Choice>,
-    pub categories: Vec<Choice>,
-    pub tags: Vec<String>,
-    pub saved: Vec<SavedViewItem>,
-    pub me: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttachmentView {
-    pub id: i64,
-    pub name: String,
-    pub size: String,
-    pub is_image: bool,
-    pub url: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageView {
-    pub id: i64,
-    /// `reply`, `note` or `event`.
-    pub kind: String,
-    pub author: String,
-    /// Sanitized HTML (rendered and cleaned when the message was written).
-    pub html: String,
-    /// When it was written, RFC 3339 in UTC; [`MessageView::at_label`] is how it is shown.
-    pub at_iso: String,
-    pub edited: bool,
-    /// The Markdown, for the author while the edit window is open.
-    pub editable_body: Option<String>,
-    pub attachments: Vec<AttachmentView>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TicketView {
-    pub slug: String,
-    pub workspace: String,
-    pub id: i64,
-    pub number: i64,
-    pub subject: String,
-    pub status: String,
-    pub priority: String,
-    pub requester_name: String,
-    pub requester_email: String,
-    pub assignee_id: Option<i64>,
-    pub category_id: Option<i64>,
-    pub tags: Vec<String>,
-    pub created: String,
-    pub thread: Vec<MessageView>,
-    pub agents: Vec<Choice>,
-    pub categories: Vec<Choice>,
-    pub me: i64,
-    /// What the composer held when a post of it was refused (kept in the session), and why.
-    pub draft: Option<Draft>,
-    /// The largest attachment and the most per message, in words.
-    pub limits: String,
-    /// The requester's rating, once given.
-    pub rating: Option<RatingInfo>,
-}
-
-/// A requester's rating of the help on a ticket.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RatingInfo {
-    /// `good` or `bad`.
-    pub score: String,
-    pub comment: String,
-    pub at: String,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Draft {
-    pub body: String,
-    pub kind: String,
-    pub error: String,
-}
-
-pub const STATUSES: [(&str, &str); 6] = [
-    ("new", "New"),
-    ("open", "Open"),
-    ("pending", "Pending"),
-    ("on_hold", "On hold"),
-    ("solved", "Solved"),
-    ("closed", "Closed"),
-];
-pub const PRIORITIES: [(&str, &str); 4] = [
-    ("low", "Low"),
-    ("normal", "Normal"),
-    ("high", "High"),
-    ("urgent", "Urgent"),
-];
-
-pub fn status_label(status: &str) -> &'static str {
-    STATUSES.iter().find(|(v, _)| *v == status).map_or("?", |(_, l)| l)
-}
-
-pub fn priority_label(priority: &str) -> &'static str {
-    PRIORITIES.iter().find(|(v, _)| *v == priority).map_or("?", |(_, l)| l)
-}
-
-/// The session key of a refused reply's draft, per workspace and ticket.
-pub fn draft_key(slug: &str, number: i64) -> String {
-    format!("draft:{slug}:{number}")
-}
+pub use super::types::*;
 
 #[cfg(feature = "ssr")]
-pub mod support {
-    //! What the ticket server functions and the attachment handlers share.
-    use super::*;
-    use crate::server::{Current, Services, client_ip, from_domain, reject};
-    use domain::{
-        WorkspaceDb, WorkspaceId,
-        auth::{accounts::MembershipOf, team},
-        workspace::tickets::{Actor, Assignee, Author},
-    };
-    use std::sync::Arc;
-
-    pub fn actor(services: &Services, current: &Current, membership: &MembershipOf, ip: Option<String>) -> Actor {
-        Actor {
-            author: Author::Agent {
-                account_id: current.account.id,
-                name: current.account.name.clone(),
-            },
-            ip,
-            base_url: services.base_url.clone(),
-            workspace_slug: membership.slug.clone(),
-            workspace_name: membership.name.clone(),
-        }
-    }
-
-    pub fn request_actor(services: &Services, current: &Current, membership: &MembershipOf) -> Actor {
-        actor(services, current, membership, client_ip().map(|ip| ip.to_string()))
-    }
-
-    pub async fn open(services: &Services, membership: &MembershipOf) -> Result<WorkspaceDb, AppError> {
-        services
-            .tenants
-            .open(WorkspaceId::from_row(membership.workspace_id))
-            .await
-            .map_err(from_domain)
-    }
-
-    /// Has the mail a change caused moved to the job queue (in the background; what fails there,
-    /// housekeeping moves later).
-    pub async fn relay(services: &Services, ws: &WorkspaceDb) {
-        services.relayer.soon(ws);
-    }
-
-    /// The workspace's team, from memory while it has not changed since it was read.
-    pub async fn agents(services: &Services, membership: &MembershipOf) -> Result<Arc<[team::Member]>, AppError> {
-        let workspace = WorkspaceId::from_row(membership.workspace_id);
-        team::members_at(services.landlord(), workspace, membership.team_version)
-            .await
-            .map_err(from_domain)
-    }
-
-    /// Resolves an assignee choice: `none` unassigns, `me` is the caller, a number must be a member.
-    pub fn assignee(
-        value: &str,
-        current: &Current,
-        members: &[team::Member],
-        field: &str,
-    ) -> Result<Option<Assignee>, AppError> {
-        let id = match value {
-            "" | "none" => return Ok(None),
-            "me" => current.account.id,
-            other => other
-                .parse()
-                .map_err(|_| reject(AppError::field(field, "Choose a member of the team.")))?,
-        };
-        members
-            .iter()
-            .find(|m| m.account_id == id)
-            .map(|m| {
-                Some(Assignee {
-                    account_id: m.account_id,
-                    name: m.name.clone(),
-                    email: m.email.clone(),
-                })
-            })
-            .ok_or_else(|| reject(AppError::field(field, "Choose a member of the team.")))
-    }
-
-    pub fn agent_choices(members: Arc<[team::Member]>) -> Vec<Choice> {
-        members
-            .iter()
-            .map(|m| Choice {
-                value: m.account_id.to_string(),
-                label: m.name.clone(),
-            })
-            .collect()
-    }
-
-    pub fn category_choices(categories: Vec<domain::workspace::tickets::Category>) -> Vec<Choice> {
-        categories
-            .into_iter()
-            .map(|c| Choice {
-                value: c.id.to_string(),
-                label: c.name,
-            })
-            .collect()
-    }
-
-    pub fn counts(counts: domain::workspace::views::Counts) -> ViewCounts {
-        ViewCounts {
-            my_open: counts.my_open,
-            unassigned: counts.unassigned,
-            all_open: counts.all_open,
-            recently_solved: counts.recently_solved,
-        }
-    }
-
-    /// A time's label ([`minute_label`]).
-    pub fn when(time: chrono::DateTime<chrono::Utc>) -> String {
-        minute_label(&time.to_rfc3339())
-    }
-
-    pub fn size(bytes: i64) -> String {
-        match bytes {
-            b if b < 1024 => format!("{b} B"),
-            b if b < 1024 * 1024 => format!("{:.0} KB", b as f64 / 1024.0),
-            b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-        }
-    }
-}
-
+pub use super::support;
 #[cfg(feature = "ssr")]
-use crate::server::reject;
-
+use super::support::{category_of, priority_of, row, status_of, tags_of};
 #[cfg(feature = "ssr")]
-fn status_of(value: &str, field: &str) -> Result<domain::workspace::tickets::Status, AppError> {
-    domain::workspace::tickets::Status::parse(value).ok_or_else(|| reject(AppError::field(field, "Choose a status.")))
-}
-
-#[cfg(feature = "ssr")]
-fn priority_of(value: &str, field: &str) -> Result<domain::workspace::tickets::Priority, AppError> {
-    domain::workspace::tickets::Priority::parse(value)
-        .ok_or_else(|| reject(AppError::field(field, "Choose a priority.")))
-}
-
-#[cfg(feature = "ssr")]
-fn category_of(value: &str) -> Result<Option<i64>, AppError> {
-    match value {
-        "" | "none" => Ok(None),
-        id => id
-            .parse()
-            .map(Some)
-            .map_err(|_| reject(AppError::field("category", "Choose a category."))),
-    }
-}
-
-#[cfg(feature = "ssr")]
-fn tags_of(value: &str, field: &str) -> Result<Vec<String>, AppError> {
-    domain::workspace::tickets::parse_tags(value).map_err(|e| reject(AppError::field(field, e.to_string())))
-}
-
-#[cfg(feature = "ssr")]
-fn row(ticket: domain::workspace::tickets::Ticket, snippet: Option<String>) -> TicketRow {
-    TicketRow {
-        number: ticket.number,
-        id: ticket.id,
-        subject: ticket.subject,
-        status: ticket.status,
-        priority: ticket.priority,
-        requester: if ticket.requester_name.is_empty() {
-            ticket.requester_email
-        } else {
-            ticket.requester_name
-        },
-        assignee: ticket.assignee_name,
-        updated: ticket.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        snippet,
-    }
-}
+use crate::context::reject;
 
 /// The ticket list: a view's page of tickets (or search results), the counts of the built-in views, and
 /// what the filters offer.
 #[server(endpoint = "w/tickets")]
 pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> Result<ListView, AppError> {
-    use crate::server::{fail, from_domain, now, require_member, services};
+    use crate::context::{Staff, fail, now};
     use domain::auth::accounts::Role;
     use domain::workspace::{
         search,
         tickets::Status,
         views::{self, AssigneeFilter, Cursor, Filter, Sort},
     };
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
     let me = current.account.id;
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let statuses = match text(&query.status).as_deref() {
@@ -495,7 +67,7 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
     };
     let (rows, next, searching): (Vec<TicketRow>, Option<String>, bool) = match text(&query.q) {
         Some(q) => {
-            let hits = search::search(&ws, &q, 50).await.map_err(from_domain)?;
+            let hits = search::search(&ws, &q, 50).await?;
             (
                 hits.into_iter().map(|h| row(h.ticket, Some(h.snippet))).collect(),
                 None,
@@ -504,12 +76,10 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
         }
         None => {
             let after = match text(&query.after) {
-                Some(cursor) => Some(Cursor::parse(&cursor, sort).map_err(from_domain)?),
+                Some(cursor) => Some(Cursor::parse(&cursor, sort)?),
                 None => None,
             };
-            let page = views::list(&ws, &filter, sort, after.as_ref(), 50)
-                .await
-                .map_err(from_domain)?;
+            let page = views::list(&ws, &filter, sort, after.as_ref(), 50).await?;
             (
                 page.tickets.into_iter().map(|t| row(t, None)).collect(),
                 page.next,
@@ -517,7 +87,7 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
             )
         }
     };
-    let panel = views::panel(&ws, me, now()).await.map_err(from_domain)?;
+    let panel = views::panel(&ws, me, now()).await?;
     let agents = support::agents(&services, &membership).await?;
     if rows.is_empty() && query.after.is_some() && !searching {
         return fail(AppError::NotFound);
@@ -549,37 +119,33 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
 /// The built-in views' counts alone (for refreshing the side panel).
 #[server(endpoint = "w/tickets/counts")]
 pub async fn ticket_counts(slug: String) -> Result<ViewCounts, AppError> {
-    use crate::server::{from_domain, now, require_member, services};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
-    let counts = domain::workspace::views::counts(&ws, current.account.id, now())
-        .await
-        .map_err(from_domain)?;
+    let Staff { current, ws, .. } = Staff::require(&slug, Role::Agent).await?;
+    let counts = domain::workspace::views::counts(&ws, current.account.id, now()).await?;
     Ok(support::counts(counts))
 }
 
 /// One ticket with its whole thread (notes included: this is the agents' page).
 #[server(endpoint = "w/ticket")]
 pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppError> {
-    use crate::server::{from_domain, internal, now, require_member, services, session};
+    use crate::context::{Staff, internal, now, session};
     use domain::auth::accounts::Role;
     use domain::workspace::{attachments, tickets};
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
-    let ticket = tickets::get(&ws, number).await.map_err(from_domain)?;
-    let thread = tickets::thread(&ws, ticket.id, false).await.map_err(from_domain)?;
-    let files = attachments::of_ticket(&ws, ticket.id, false)
-        .await
-        .map_err(from_domain)?;
-    let tags = tickets::tags(&ws, ticket.id).await.map_err(from_domain)?;
-    let categories = tickets::categories(&ws).await.map_err(from_domain)?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
+    let ticket = tickets::get(&ws, number).await?;
+    let thread = tickets::thread(&ws, ticket.id, false).await?;
+    let files = attachments::of_ticket(&ws, ticket.id, false).await?;
+    let tags = tickets::tags(&ws, ticket.id).await?;
+    let categories = tickets::categories(&ws).await?;
     let agents = support::agents(&services, &membership).await?;
     let rating = domain::workspace::ratings::of_ticket(&ws, ticket.id)
-        .await
-        .map_err(from_domain)?
+        .await?
         .and_then(|r| {
             Some(RatingInfo {
                 score: r.rating?,
@@ -662,7 +228,7 @@ pub async fn create_ticket(
     assignee: Option<String>,
     tags: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::{fail, from_domain, now, redirect, require_member, services};
+    use crate::context::{Staff, fail, now, redirect};
     use domain::auth::accounts::Role;
     use domain::workspace::tickets::{self, NewTicket};
     let keep = |error: AppError| {
@@ -674,8 +240,12 @@ pub async fn create_ticket(
             ("tags", tags.as_deref().unwrap_or("")),
         ])
     };
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
     let members = support::agents(&services, &membership).await?;
     let checked = (|| -> Result<NewTicket, AppError> {
         Ok(NewTicket {
@@ -697,45 +267,14 @@ pub async fn create_ticket(
         Ok(new) => new,
         Err(error) => return fail(keep(error)),
     };
-    let ws = support::open(&services, &membership).await?;
     let actor = support::request_actor(&services, &current, &membership);
     let ticket = match tickets::create(&ws, &actor, &new, now()).await {
         Ok(ticket) => ticket,
-        Err(domain::Error::Invalid(message)) => {
-            let field = field_of(&message);
-            return fail(keep(AppError::Form {
-                field,
-                message,
-                values: Vec::new(),
-            }));
-        }
-        Err(other) => return Err(from_domain(other)),
+        Err(error) => return fail(keep(error.into())),
     };
     support::relay(&services, &ws).await;
     redirect(&format!("/w/{}/tickets/{}", membership.slug, ticket.number));
     Ok(())
-}
-
-/// Which input a domain message is about, so it shows beside that input.
-#[cfg(feature = "ssr")]
-fn field_of(message: &str) -> Option<String> {
-    let lower = message.to_lowercase();
-    let field = if lower.contains("subject") {
-        "subject"
-    } else if lower.contains("email") || lower.contains("address") {
-        "requester_email"
-    } else if lower.contains("name") {
-        "requester_name"
-    } else if lower.contains("message") {
-        "body"
-    } else if lower.contains("tag") {
-        "tags"
-    } else if lower.contains("categor") {
-        "category"
-    } else {
-        return None;
-    };
-    Some(field.to_owned())
 }
 
 /// Changes a ticket's fields from its side panel; each real change becomes an event in the thread.
@@ -750,11 +289,15 @@ pub async fn update_ticket(
     tags: String,
     subject: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::server::{from_domain, now, require_member, services};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
     use domain::workspace::tickets::{self, Changes};
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
     let members = support::agents(&services, &membership).await?;
     let changes = Changes {
         subject: subject.filter(|s| !s.trim().is_empty()),
@@ -765,12 +308,9 @@ pub async fn update_ticket(
         tags: Some(tags_of(&tags, "tags").map_err(|e| e.keeping(&[("tags", tags.as_str())]))?),
         add_tags: Vec::new(),
     };
-    let ws = support::open(&services, &membership).await?;
-    let ticket = tickets::get(&ws, number).await.map_err(from_domain)?;
+    let ticket = tickets::get(&ws, number).await?;
     let actor = support::request_actor(&services, &current, &membership);
-    tickets::update(&ws, &actor, ticket.id, &changes, now())
-        .await
-        .map_err(from_domain)?;
+    tickets::update(&ws, &actor, ticket.id, &changes, now()).await?;
     support::relay(&services, &ws).await;
     Ok(())
 }
@@ -778,23 +318,24 @@ pub async fn update_ticket(
 /// Assigns the ticket to the caller.
 #[server(endpoint = "w/ticket/take")]
 pub async fn assign_to_me(slug: String, number: i64) -> Result<(), AppError> {
-    use crate::server::{from_domain, now, require_member, services};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
     use domain::workspace::tickets::{self, Changes};
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
     let members = support::agents(&services, &membership).await?;
     let me = support::assignee("me", &current, &members, "assignee")?;
-    let ws = support::open(&services, &membership).await?;
-    let ticket = tickets::get(&ws, number).await.map_err(from_domain)?;
+    let ticket = tickets::get(&ws, number).await?;
     let actor = support::request_actor(&services, &current, &membership);
     let changes = Changes {
         assignee: Some(me),
         ..Changes::default()
     };
-    tickets::update(&ws, &actor, ticket.id, &changes, now())
-        .await
-        .map_err(from_domain)?;
+    tickets::update(&ws, &actor, ticket.id, &changes, now()).await?;
     support::relay(&services, &ws).await;
     Ok(())
 }
@@ -810,15 +351,19 @@ pub async fn bulk_update(
     add_tag: Option<String>,
     back: Option<String>,
 ) -> Result<usize, AppError> {
-    use crate::server::{fail, from_domain, now, redirect, require_member, safe_next, services};
+    use crate::context::{Staff, fail, now, redirect, safe_next};
     use domain::auth::accounts::Role;
     use domain::workspace::tickets::{self, Changes};
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
     let ids = ids.unwrap_or_default();
     if ids.is_empty() {
         return fail(AppError::field("ids", "Select at least one ticket."));
     }
-    let services = services()?;
     let members = support::agents(&services, &membership).await?;
     let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let changes = Changes {
@@ -837,11 +382,8 @@ pub async fn bulk_update(
     {
         return fail(AppError::form("Choose what to change."));
     }
-    let ws = support::open(&services, &membership).await?;
     let actor = support::request_actor(&services, &current, &membership);
-    let changed = tickets::update_many(&ws, &actor, &ids, &changes, now())
-        .await
-        .map_err(from_domain)?;
+    let changed = tickets::update_many(&ws, &actor, &ids, &changes, now()).await?;
     support::relay(&services, &ws).await;
     if let Some(back) = safe_next(back.as_deref()).filter(|b| b.starts_with(&format!("/w/{}/tickets", membership.slug)))
     {
@@ -853,30 +395,31 @@ pub async fn bulk_update(
 /// Corrects one of the caller's own messages within the edit window.
 #[server(endpoint = "w/ticket/edit")]
 pub async fn edit_message(slug: String, number: i64, message_id: i64, body: String) -> Result<(), AppError> {
-    use crate::server::{from_domain, now, require_member, services};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
     use domain::workspace::tickets;
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
     // The message must belong to this ticket: the domain looks it up by both ids.
-    let ticket = tickets::get(&ws, number).await.map_err(from_domain)?;
+    let ticket = tickets::get(&ws, number).await?;
     let actor = support::request_actor(&services, &current, &membership);
     tickets::edit_message(&ws, &actor, ticket.id, message_id, &body, now())
         .await
-        .map_err(|e| from_domain(e).keeping(&[("body", body.as_str())]))?;
+        .map_err(|e| AppError::from(e).keeping(&[("body", body.as_str())]))?;
     Ok(())
 }
 
 /// Saves the list's current filters under a name, for the caller only.
 #[server(endpoint = "w/views/save")]
 pub async fn save_view(slug: String, name: String, query: String) -> Result<(), AppError> {
-    use crate::server::{from_domain, now, require_member, services};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
     use domain::workspace::views;
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff { current, ws, .. } = Staff::require(&slug, Role::Agent).await?;
     // Only the filters a list URL understands are kept.
     let query: String = query
         .trim_start_matches('?')
@@ -899,7 +442,7 @@ pub async fn save_view(slug: String, name: String, query: String) -> Result<(), 
         .join("&");
     views::save_view(&ws, current.account.id, &name, &query, now())
         .await
-        .map_err(|e| match from_domain(e) {
+        .map_err(|e| match AppError::from(e) {
             AppError::Form { message, .. } => AppError::field("name", message).keeping(&[("name", name.as_str())]),
             other => other,
         })?;
@@ -908,28 +451,29 @@ pub async fn save_view(slug: String, name: String, query: String) -> Result<(), 
 
 #[server(endpoint = "w/views/delete")]
 pub async fn delete_view(slug: String, id: i64) -> Result<(), AppError> {
-    use crate::server::{from_domain, require_member, services};
+    use crate::context::Staff;
     use domain::auth::accounts::Role;
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff { current, ws, .. } = Staff::require(&slug, Role::Agent).await?;
     domain::workspace::views::delete_view(&ws, current.account.id, id)
         .await
-        .map_err(from_domain)
+        .map_err(AppError::from)
 }
 
 /// Adds a category (owners and admins).
 #[server(endpoint = "w/categories/create")]
 pub async fn create_category(slug: String, name: String) -> Result<(), AppError> {
-    use crate::server::{from_domain, now, require_member, services};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
-    let (current, membership) = require_member(&slug, Role::Admin).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Admin).await?;
     let actor = support::request_actor(&services, &current, &membership);
     domain::workspace::tickets::create_category(&ws, &actor, &name, now())
         .await
-        .map_err(|e| match from_domain(e) {
+        .map_err(|e| match AppError::from(e) {
             AppError::Form { message, .. } => {
                 AppError::field("category_name", message).keeping(&[("category_name", name.as_str())])
             }
@@ -941,15 +485,18 @@ pub async fn create_category(slug: String, name: String) -> Result<(), AppError>
 /// Removes a category (owners and admins); its tickets keep no category.
 #[server(endpoint = "w/categories/delete")]
 pub async fn delete_category(slug: String, id: i64) -> Result<(), AppError> {
-    use crate::server::{from_domain, now, require_member, services};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
-    let (current, membership) = require_member(&slug, Role::Admin).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Admin).await?;
     let actor = support::request_actor(&services, &current, &membership);
     domain::workspace::tickets::delete_category(&ws, &actor, id, now())
         .await
-        .map_err(from_domain)
+        .map_err(AppError::from)
 }
 
 /// What the new-ticket form offers.
@@ -964,12 +511,15 @@ pub struct NewTicketView {
 
 #[server(endpoint = "w/tickets/new")]
 pub async fn new_ticket_form(slug: String) -> Result<NewTicketView, AppError> {
-    use crate::server::{from_domain, require_member, services};
+    use crate::context::Staff;
     use domain::auth::accounts::Role;
-    let (current, membership) = require_member(&slug, Role::Agent).await?;
-    let services = services()?;
-    let ws = support::open(&services, &membership).await?;
-    let categories = domain::workspace::tickets::categories(&ws).await.map_err(from_domain)?;
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
+    let categories = domain::workspace::tickets::categories(&ws).await?;
     let agents = support::agents(&services, &membership).await?;
     Ok(NewTicketView {
         slug: membership.slug.clone(),
@@ -978,95 +528,4 @@ pub async fn new_ticket_form(slug: String) -> Result<NewTicketView, AppError> {
         categories: support::category_choices(categories),
         me: current.account.id,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::TicketRow;
-
-    fn row_updated(updated: &str) -> TicketRow {
-        TicketRow {
-            number: 1,
-            id: 1,
-            subject: "Printer".into(),
-            status: "open".into(),
-            priority: "normal".into(),
-            requester: "Ada".into(),
-            assignee: None,
-            updated: updated.into(),
-            snippet: None,
-        }
-    }
-
-    #[test]
-    fn a_row_travels_as_an_array_of_its_fields() {
-        let row = TicketRow {
-            assignee: Some("Grace".into()),
-            snippet: Some("<mark>printer</mark>".into()),
-            ..row_updated("2026-12-04T03:22:51Z")
-        };
-        let json = serde_json::to_string(&row).unwrap();
-        assert_eq!(
-            json,
-            r#"[1,1,"Printer","open","normal","Ada","Grace","2026-12-04T03:22:51Z","<mark>printer</mark>"]"#
-        );
-        assert_eq!(serde_json::from_str::<TicketRow>(&json).unwrap(), row);
-        let unassigned = row_updated("2026-12-04T03:22:51Z");
-        let json = serde_json::to_string(&unassigned).unwrap();
-        assert_eq!(serde_json::from_str::<TicketRow>(&json).unwrap(), unassigned);
-        // Anything else is refused, not read into the wrong fields.
-        assert!(serde_json::from_str::<TicketRow>(r#"[1,1,"Printer"]"#).is_err());
-        assert!(serde_json::from_str::<TicketRow>(r#"{"number":1}"#).is_err());
-    }
-
-    #[test]
-    fn the_updated_label_is_the_minute_of_the_timestamp() {
-        assert_eq!(row_updated("2026-12-04T03:22:51Z").updated_label(), "2026-12-04 03:22");
-        // A timestamp too short to cut is shown as it is, not dropped.
-        assert_eq!(row_updated("2026-12").updated_label(), "2026-12");
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn a_row_carries_its_update_time_in_utc_to_the_second_and_names_the_requester() {
-        let at = chrono::DateTime::parse_from_rfc3339("2026-12-04T04:22:51.987+01:00")
-            .unwrap()
-            .to_utc();
-        let ticket = |name: &str| domain::workspace::tickets::Ticket {
-            id: 7,
-            number: 3,
-            subject: "Printer".into(),
-            status: "open".into(),
-            priority: "high".into(),
-            requester_id: 1,
-            requester_name: name.into(),
-            requester_email: "ada@example.com".into(),
-            assignee_account_id: None,
-            assignee_name: None,
-            assignee_email: None,
-            category_id: None,
-            created_at: at,
-            updated_at: at,
-            solved_at: None,
-        };
-        let named = super::row(ticket("Ada"), None);
-        assert_eq!(named.updated, "2026-12-04T03:22:51Z");
-        assert_eq!(named.updated_label(), "2026-12-04 03:22");
-        assert_eq!(named.requester, "Ada");
-        assert_eq!(super::row(ticket(""), None).requester, "ada@example.com");
-        // The thread's times are labelled the same way.
-        assert_eq!(super::support::when(at), "2026-12-04 03:22");
-        let message = super::MessageView {
-            id: 1,
-            kind: "reply".into(),
-            author: "Ada".into(),
-            html: String::new(),
-            at_iso: at.to_rfc3339(),
-            edited: false,
-            editable_body: None,
-            attachments: Vec::new(),
-        };
-        assert_eq!(message.at_iso, "2026-12-04T03:22:51.987+00:00");
-        assert_eq!(message.at_label(), "2026-12-04 03:22");
-    }
 }

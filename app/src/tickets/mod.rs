@@ -2,3 +2,6 @@
 
 pub mod api;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod support;
+pub mod types;

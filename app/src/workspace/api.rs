@@ -59,33 +59,22 @@ fn view_of(membership: &domain::auth::accounts::MembershipOf, verified: bool) ->
     }
 }
 
-/// Maps the team rules' refusals: a role that may not do this is 403, the rest is the form's.
-#[cfg(feature = "ssr")]
-fn team_error(error: domain::Error) -> AppError {
-    match error {
-        domain::Error::Invalid(message) if message.starts_with("Your role") => AppError::Forbidden,
-        other => crate::server::from_domain(other),
-    }
-}
-
 /// The workspace, as its member sees it.
 #[server(endpoint = "w/overview")]
 pub async fn workspace_overview(slug: String) -> Result<WorkspaceView, AppError> {
     use domain::auth::accounts::Role;
-    let (current, membership) = crate::server::require_member(&slug, Role::Agent).await?;
+    let (current, membership) = crate::context::require_member(&slug, Role::Agent).await?;
     Ok(view_of(&membership, current.account.email_verified_at.is_some()))
 }
 
 /// The team page: members and, for owners and admins, what they may change.
 #[server(endpoint = "w/team")]
 pub async fn team(slug: String) -> Result<TeamView, AppError> {
-    use crate::server::{from_domain, require_member, services};
+    use crate::context::{require_member, services};
     use domain::{WorkspaceId, auth::accounts::Role, auth::team};
     let (current, membership) = require_member(&slug, Role::Agent).await?;
     let verified = current.account.email_verified_at.is_some();
-    let members = team::members(services()?.landlord(), WorkspaceId::from_row(membership.workspace_id))
-        .await
-        .map_err(from_domain)?;
+    let members = team::members(services()?.landlord(), WorkspaceId::from_row(membership.workspace_id)).await?;
     Ok(TeamView {
         can_manage: membership.role != Role::Agent && verified,
         workspace: view_of(&membership, verified),
@@ -105,7 +94,7 @@ pub async fn team(slug: String) -> Result<TeamView, AppError> {
 /// Invites someone by email with a role (owners and admins with a verified address).
 #[server(endpoint = "w/team/invite")]
 pub async fn invite(slug: String, email: String, role: String) -> Result<(), AppError> {
-    use crate::server::{fail, limit_mail, now, require_member, services};
+    use crate::context::{fail, limit_mail, now, require_member, services};
     use domain::{WorkspaceId, auth::accounts::Role, auth::team};
     let keep = |error: AppError| error.keeping(&[("email", email.as_str()), ("role", role.as_str())]);
     let (current, membership) = require_member(&slug, Role::Admin).await?;
@@ -115,8 +104,7 @@ pub async fn invite(slug: String, email: String, role: String) -> Result<(), App
     let landlord = services.landlord();
     let workspace = landlord
         .workspace(WorkspaceId::from_row(membership.workspace_id))
-        .await
-        .map_err(crate::server::from_domain)?;
+        .await?;
     match team::invite(
         landlord,
         &current.account,
@@ -130,14 +118,10 @@ pub async fn invite(slug: String, email: String, role: String) -> Result<(), App
     {
         Ok(()) => {
             tracing::info!(event = "member_invited", account = current.account.id, workspace = %workspace.id, role = role.as_str(), "invitation sent");
-            crate::server::redirect(&format!("/w/{}/team?invited=1", workspace.slug));
+            crate::context::redirect(&format!("/w/{}/team?invited=1", workspace.slug));
             Ok(())
         }
-        Err(domain::Error::Invalid(message)) if message.contains("email") || message.contains("Verify") => {
-            fail(keep(AppError::field("email", message)))
-        }
-        Err(domain::Error::Conflict(message)) => fail(keep(AppError::field("email", message))),
-        Err(other) => fail(keep(team_error(other))),
+        Err(error) => fail(keep(error.into())),
     }
 }
 
@@ -145,7 +129,7 @@ pub async fn invite(slug: String, email: String, role: String) -> Result<(), App
 /// stays an owner.
 #[server(endpoint = "w/team/role")]
 pub async fn change_role(slug: String, account_id: i64, role: String) -> Result<(), AppError> {
-    use crate::server::{fail, require_member, services};
+    use crate::context::{require_member, services};
     use domain::{WorkspaceId, auth::accounts::Role, auth::team};
     let (current, membership) = require_member(&slug, Role::Admin).await?;
     let role = parse_role(&role)?;
@@ -161,14 +145,14 @@ pub async fn change_role(slug: String, account_id: i64, role: String) -> Result<
             );
             Ok(())
         }
-        Err(error) => fail(team_error(error)),
+        Err(error) => Err(error.into()),
     }
 }
 
 /// Removes a member (never the last owner).
 #[server(endpoint = "w/team/remove")]
 pub async fn remove_member(slug: String, account_id: i64) -> Result<(), AppError> {
-    use crate::server::{fail, require_member, services};
+    use crate::context::{require_member, services};
     use domain::{WorkspaceId, auth::accounts::Role, auth::team};
     // Agents may leave; who may remove whom is the team rules' decision.
     let (current, membership) = require_member(&slug, Role::Agent).await?;
@@ -183,14 +167,14 @@ pub async fn remove_member(slug: String, account_id: i64) -> Result<(), AppError
             );
             Ok(())
         }
-        Err(error) => fail(team_error(error)),
+        Err(error) => Err(error.into()),
     }
 }
 
 /// Turns the emailed second sign-in step on or off for the workspace's staff (owners and admins).
 #[server(endpoint = "w/settings/sign-in-code")]
 pub async fn set_sign_in_code(slug: String, required: bool) -> Result<(), AppError> {
-    use crate::server::{from_domain, require_member, services};
+    use crate::context::{require_member, services};
     use domain::{WorkspaceId, auth::accounts, auth::accounts::Role};
     let (current, membership) = require_member(&slug, Role::Admin).await?;
     accounts::set_require_sign_in_code(
@@ -198,8 +182,7 @@ pub async fn set_sign_in_code(slug: String, required: bool) -> Result<(), AppErr
         WorkspaceId::from_row(membership.workspace_id),
         required,
     )
-    .await
-    .map_err(from_domain)?;
+    .await?;
     tracing::info!(event = "sign_in_code_setting", account = current.account.id, workspace = ?slug, required, "second step changed");
     Ok(())
 }
@@ -207,25 +190,19 @@ pub async fn set_sign_in_code(slug: String, required: bool) -> Result<(), AppErr
 /// What an invitation is for (without using it up).
 #[server(endpoint = "invitations/show")]
 pub async fn invitation(token: String) -> Result<InvitationView, AppError> {
-    use crate::server::{current, fail, from_domain, limit_ip, now, services};
+    use crate::context::{current, fail, limit_ip, now, services};
     use domain::{WorkspaceId, auth::accounts, auth::tokens};
     let services = services()?;
     limit_ip(&services, "invitation")?;
     let landlord = services.landlord();
-    let Some(invitation) = tokens::peek_link(landlord, tokens::Purpose::Invitation, token.trim(), now())
-        .await
-        .map_err(from_domain)?
-    else {
+    let Some(invitation) = tokens::peek_link(landlord, tokens::Purpose::Invitation, token.trim(), now()).await? else {
         return fail(AppError::NotFound);
     };
     let (Some(email), Some(workspace_id), Some(role)) = (invitation.email, invitation.workspace_id, invitation.payload)
     else {
         return fail(AppError::NotFound);
     };
-    let workspace = landlord
-        .workspace(WorkspaceId::from_row(workspace_id))
-        .await
-        .map_err(from_domain)?;
+    let workspace = landlord.workspace(WorkspaceId::from_row(workspace_id)).await?;
     Ok(InvitationView {
         workspace: workspace.name,
         account_exists: accounts::by_email(landlord, &email).await.is_ok(),
@@ -239,7 +216,7 @@ pub async fn invitation(token: String) -> Result<InvitationView, AppError> {
 /// an account for the invited address. Signs the new member in and opens the workspace.
 #[server(endpoint = "invitations/accept")]
 pub async fn accept_invitation(token: String, name: Option<String>, password: Option<String>) -> Result<(), AppError> {
-    use crate::server::{begin, current, fail, from_domain, limit_ip, now, redirect, services};
+    use crate::context::{begin, current, fail, limit_ip, now, redirect, services};
     use domain::auth::{
         accounts::NewAccountError,
         team::{self, AcceptError, Acceptor},
@@ -262,7 +239,7 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
     let back = |error: AppError| super::super::auth::api::back_with_error::<AcceptInvitation>(&path, keep(error));
     match team::accept(services.landlord(), &token, acceptor, now()).await {
         Ok((workspace, account)) => {
-            let workspace = services.landlord().workspace(workspace).await.map_err(from_domain)?;
+            let workspace = services.landlord().workspace(workspace).await?;
             tracing::info!(event = "invitation_accepted", account = account.id, workspace = %workspace.id, "joined a workspace");
             if signed_in.is_none() {
                 begin(&account, "invitation").await?;
@@ -282,7 +259,7 @@ pub async fn accept_invitation(token: String, name: Option<String>, password: Op
             format!("{message} Sign in first, then open the invitation again."),
         )),
         Err(AcceptError::NewAccount(NewAccountError::Other(other))) | Err(AcceptError::Other(other)) => {
-            fail(from_domain(other))
+            fail(AppError::from(other))
         }
     }
 }

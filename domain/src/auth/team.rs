@@ -123,7 +123,7 @@ async fn actor_role(landlord: &Landlord, actor: i64, workspace: WorkspaceId) -> 
 }
 
 fn forbidden() -> Error {
-    Error::Invalid("Your role in this workspace does not allow that.".into())
+    Error::Forbidden
 }
 
 /// Invites `email` with `role`: a link, valid for 10 minutes, is mailed in the same transaction.
@@ -141,15 +141,19 @@ pub async fn invite(
         return Err(forbidden());
     }
     if actor.email_verified_at.is_none() {
-        return Err(Error::Invalid(
-            "Verify your email address before inviting anyone.".into(),
-        ));
+        return Err(Error::Field {
+            field: "email",
+            message: "Verify your email address before inviting anyone.".into(),
+        });
     }
-    let email = accounts::normalize_email(email)?;
+    let email = accounts::normalize_email(email).map_err(|e| e.on_field("email"))?;
     if let Ok(existing) = accounts::by_email(landlord, &email).await
         && accounts::role_in(landlord, existing.id, workspace.id).await?.is_some()
     {
-        return Err(Error::Conflict(format!("{email} is already a member.")));
+        return Err(Error::Field {
+            field: "email",
+            message: format!("{email} is already a member."),
+        });
     }
     let mut tx = landlord.db().begin().await?;
     let subject = Subject {

@@ -262,7 +262,7 @@ pub async fn add_message_with_files(
     limits: Limits,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let body = tickets::Body::new(body)?;
+    let body = tickets::Body::new(body).map_err(|e| e.on_field("body"))?;
     let stored = store_files(ws, store, files, limits).await?;
     let result = async {
         let mut tx = tickets::begin(ws).await?;
@@ -292,7 +292,7 @@ pub async fn create_with_files(
     now: DateTime<Utc>,
 ) -> Result<tickets::Ticket> {
     tickets::check_new(new)?;
-    let body = tickets::Body::new(&new.body)?;
+    let body = tickets::Body::new(&new.body).map_err(|e| e.on_field("body"))?;
     let stored = store_files(ws, store, files, limits).await?;
     let result = async {
         let mut tx = tickets::begin(ws).await?;

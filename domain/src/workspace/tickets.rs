@@ -534,18 +534,19 @@ fn ticket_email(
 /// public reply by whoever opened it). The requester gets a confirmation, an assignee a notice.
 #[tracing::instrument(skip_all, fields(workspace = %ws.id()))]
 pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateTime<Utc>) -> Result<Ticket> {
-    let body = Body::new(&new.body)?;
+    let body = Body::new(&new.body).map_err(|e| e.on_field("body"))?;
     let mut tx = begin(ws).await?;
     let (ticket, _) = create_in(&mut tx, actor, new, &body, now).await?;
     tx.commit().await?;
     Ok(ticket)
 }
 
-/// Checks what [`create`] would refuse before anything is stored (the portal stores files first).
+/// Checks what [`create`] would refuse before anything is stored (the portal stores files first). Errors
+/// name the field of [`NewTicket`] they are about, as [`create`]'s do.
 pub fn check_new(new: &NewTicket) -> Result<()> {
-    check_subject(&new.subject)?;
-    check_body(&new.body)?;
-    check_email(&new.requester_email)?;
+    check_subject(&new.subject).map_err(|e| e.on_field("subject"))?;
+    check_body(&new.body).map_err(|e| e.on_field("body"))?;
+    check_email(&new.requester_email).map_err(|e| e.on_field("requester_email"))?;
     Ok(())
 }
 
@@ -558,17 +559,19 @@ pub(crate) async fn create_in(
     body: &Body<'_>,
     now: DateTime<Utc>,
 ) -> Result<(Ticket, i64)> {
-    let subject = check_subject(&new.subject)?;
+    let subject = check_subject(&new.subject).map_err(|e| e.on_field("subject"))?;
     let (html, body) = (body.html.as_str(), body.text);
-    let email = check_email(&new.requester_email)?;
+    let email = check_email(&new.requester_email).map_err(|e| e.on_field("requester_email"))?;
     let priority = new.priority.unwrap_or(Priority::Normal);
     if let Some(category) = new.category_id {
-        category_exists(tx, category).await?;
+        category_exists(tx, category)
+            .await
+            .map_err(|e| e.on_field("category"))?;
     }
     let assignee = new.assignee.as_ref();
     // The portal's customer writes as themself; an agent writes on the requester's behalf. The first
     // message's Message-ID is the thread's, stored on the ticket.
-    let name = new_requester_name(&email, &new.requester_name)?;
+    let name = new_requester_name(&email, &new.requester_name).map_err(|e| e.on_field("requester_name"))?;
     // Both statements take the same parameters, in this order.
     macro_rules! bind_new_ticket {
         ($sql:expr) => {
@@ -1056,7 +1059,7 @@ pub async fn add_message(
     status: Option<Status>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let body = Body::new(body)?;
+    let body = Body::new(body).map_err(|e| e.on_field("body"))?;
     let mut tx = begin(ws).await?;
     let id = add_message_in(&mut tx, actor, ticket_id, kind, &body, status, now).await?;
     tx.commit().await?;

@@ -124,7 +124,7 @@ async fn an_invitee_accepts_with_a_new_account_and_joins_with_the_invited_role(e
         Utc::now(),
     )
     .await;
-    assert!(matches!(twice, Err(Error::Conflict(_))));
+    assert!(matches!(twice, Err(Error::Field { field: "email", .. })));
 }
 
 async fn a_refused_acceptance_does_not_use_up_the_invitation(env: TestEnv) {
@@ -192,7 +192,7 @@ async fn roles_limit_who_may_invite_and_manage(env: TestEnv) {
     )
     .await;
     assert!(
-        matches!(refused, Err(Error::Invalid(ref m)) if m.contains("Verify")),
+        matches!(refused, Err(Error::Field { field: "email", ref message }) if message.contains("Verify")),
         "{refused:?}"
     );
 

@@ -50,14 +50,17 @@ async fn tickets_are_numbered_and_requesters_are_made_on_the_fly(env: TestEnv) {
     assert_eq!(thread[0].html, "<p>It <em>smokes</em>.</p>\n");
     assert_eq!(thread[0].author_name, "Ada Agent");
 
-    for bad in [
-        new_ticket("not an address", "Subject", "Body"),
-        new_ticket("c@example.com", "", "Body"),
-        new_ticket("c@example.com", "Subject", "   "),
-        new_ticket("c@example.com", "Line\r\nBcc: x@example.com", "Body"),
+    for (bad, wrong) in [
+        (new_ticket("not an address", "Subject", "Body"), "requester_email"),
+        (new_ticket("c@example.com", "", "Body"), "subject"),
+        (new_ticket("c@example.com", "Subject", "   "), "body"),
+        (
+            new_ticket("c@example.com", "Line\r\nBcc: x@example.com", "Body"),
+            "subject",
+        ),
     ] {
         assert!(
-            matches!(tickets::create(&ws, &me, &bad, now).await, Err(Error::Invalid(_))),
+            matches!(tickets::create(&ws, &me, &bad, now).await, Err(Error::Field { field, .. }) if field == wrong),
             "{bad:?}"
         );
     }
@@ -1110,7 +1113,7 @@ async fn writers_that_fail_or_go_away_leave_the_others_whole(env: TestEnv) {
     let mut confirmed = Vec::new();
     for (i, task) in tasks.into_iter().enumerate() {
         match (i % 4, task.await.unwrap()) {
-            (1, refused) => assert!(matches!(refused, Err(Error::Invalid(_))), "writer {i}: {refused:?}"),
+            (1, refused) => assert!(matches!(refused, Err(Error::Field { .. })), "writer {i}: {refused:?}"),
             (_, Ok(true)) => confirmed.push(format!("Writer {i}")),
             (2, Ok(false)) => {}
             (_, other) => panic!("writer {i}: {other:?}"),

@@ -1,4 +1,5 @@
-//! What server functions share on the server: the services, the request, the signed-in person, limits.
+//! What server functions share on the server (never compiled to wasm): the services, the request, the
+//! signed-in person, the workspace a staff call acts in ([`Staff`]), limits.
 
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
@@ -12,7 +13,7 @@ use domain::{
     client_ip::ClientIp,
     turnstile::Turnstile,
 };
-use http::{HeaderValue, StatusCode, header, request::Parts};
+use http::{HeaderValue, header, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use std::{net::IpAddr, sync::Arc};
@@ -60,18 +61,6 @@ pub fn internal(error: impl std::fmt::Display) -> AppError {
     reject(AppError::Internal)
 }
 
-/// Maps a domain error: bad input to the form, missing to 404, anything else to a logged 500.
-pub fn from_domain(error: domain::Error) -> AppError {
-    match error {
-        domain::Error::Invalid(message) | domain::Error::Conflict(message) => reject(AppError::form(message)),
-        domain::Error::NotFound => reject(AppError::NotFound),
-        domain::Error::TooLarge(message) => reject(AppError::TooLarge(message)),
-        domain::Error::Field { field, message } => reject(AppError::field(field, message)),
-        domain::Error::Limited { retry_after_secs } => reject(AppError::Limited { retry_after_secs }),
-        other => internal(other),
-    }
-}
-
 /// The current request's parts.
 fn parts() -> Option<Parts> {
     use_context::<Parts>()
@@ -114,16 +103,7 @@ pub fn reject(error: AppError) -> AppError {
             response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         if !wants_html() {
-            response.set_status(match &error {
-                AppError::Form { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                AppError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-                AppError::Forbidden => StatusCode::FORBIDDEN,
-                AppError::NotFound => StatusCode::NOT_FOUND,
-                AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-                AppError::Request(_) => StatusCode::BAD_REQUEST,
-                AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            });
+            response.set_status(error.status());
         }
     }
     error
@@ -271,8 +251,7 @@ pub async fn reserve_sign_in(services: &Services, email: &str) -> Result<Failure
     };
     let known = match client_ip() {
         Some(ip) => sign_ins::address_known(services.landlord(), email, &ip.to_string(), now())
-            .await
-            .map_err(from_domain)?
+            .await?
             .then_some(ip),
         None => None,
     };
@@ -376,9 +355,7 @@ pub async fn memberships(services: &Services, account_id: i64) -> Result<Vec<Mem
     }) {
         return Ok(known);
     }
-    let found = accounts::memberships(services.landlord(), account_id)
-        .await
-        .map_err(from_domain)?;
+    let found = accounts::memberships(services.landlord(), account_id).await?;
     RequestCache::with(|state| state.memberships = Some((account_id, found.clone())));
     Ok(found)
 }
@@ -398,8 +375,7 @@ pub async fn current_in(services: &Services, session: &Session) -> Result<Option
         services.session_policy,
         now(),
     )
-    .await
-    .map_err(from_domain)?;
+    .await?;
     Ok(checked.map(|checked| Current {
         account: checked.account,
         sign_in: checked.sign_in,
@@ -425,6 +401,41 @@ pub async fn require_member(slug: &str, needed: Role) -> Result<(Current, Member
     let services = services()?;
     let memberships = memberships(&services, current.account.id).await?;
     member_of(current, memberships, slug, needed)
+}
+
+/// A staff member's call in one of their workspaces: who is calling, their membership (the workspace always
+/// comes from it, never from anything else in the request), the services, and the workspace's database.
+/// What every workspace server function starts with:
+/// `let Staff { current, membership, services, ws } = Staff::require(&slug, Role::Agent).await?;`
+pub struct Staff {
+    pub current: Current,
+    pub membership: MembershipOf,
+    pub services: Services,
+    pub ws: domain::WorkspaceDb,
+}
+
+impl Staff {
+    /// The caller must be signed in (else 401) and a member of `slug` (else 404, as for a workspace that
+    /// does not exist) with at least the role `needed` (else 403); then the workspace's database is opened.
+    pub async fn require(slug: &str, needed: Role) -> Result<Staff, AppError> {
+        let (current, membership) = require_member(slug, needed).await?;
+        let services = services()?;
+        let ws = open_workspace(&services, &membership).await?;
+        Ok(Staff {
+            current,
+            membership,
+            services,
+            ws,
+        })
+    }
+}
+
+/// The database of the workspace `membership` is of, through the tenant router.
+pub async fn open_workspace(services: &Services, membership: &MembershipOf) -> Result<domain::WorkspaceDb, AppError> {
+    Ok(services
+        .tenants
+        .open(domain::WorkspaceId::from_row(membership.workspace_id))
+        .await?)
 }
 
 /// [`require_member`] for a handler outside Leptos.
@@ -477,14 +488,10 @@ pub async fn begin(account: &Account, how: &str) -> Result<(), AppError> {
         ip: ip.as_deref(),
         user_agent: user_agent.as_deref(),
     };
-    let id = sign_ins::start(services.landlord(), account.id, device, now())
-        .await
-        .map_err(from_domain)?;
+    let id = sign_ins::start(services.landlord(), account.id, device, now()).await?;
     let session_id = carry(&services, SIGN_IN, &id).await?;
     if let Some(session_id) = session_id {
-        sign_ins::attach_session(services.landlord(), &id, &session_id)
-            .await
-            .map_err(from_domain)?;
+        sign_ins::attach_session(services.landlord(), &id, &session_id).await?;
     }
     tracing::info!(event = "sign_in_succeeded", account = account.id, method = how, ip = ?ip, "signed in");
     Ok(())
@@ -496,12 +503,10 @@ pub async fn begin(account: &Account, how: &str) -> Result<(), AppError> {
 async fn carry(services: &Services, key: &str, id: &str) -> Result<Option<String>, AppError> {
     let session = session().await?;
     if let Some(old) = session.get::<String>(SIGN_IN).await.map_err(internal)? {
-        sign_ins::end(services.landlord(), &old).await.map_err(from_domain)?;
+        sign_ins::end(services.landlord(), &old).await?;
     }
     if let Some(old) = session.get::<String>(PORTAL).await.map_err(internal)? {
-        domain::auth::portal::end(services.landlord(), &old)
-            .await
-            .map_err(from_domain)?;
+        domain::auth::portal::end(services.landlord(), &old).await?;
     }
     session.cycle_id().await.map_err(internal)?;
     session.clear().await;
@@ -521,9 +526,7 @@ pub async fn renew_session_id(services: &Services, sign_in_id: &str) -> Result<(
     session.cycle_id().await.map_err(internal)?;
     session.save().await.map_err(internal)?;
     if let Some(id) = session.id() {
-        sign_ins::attach_session(services.landlord(), sign_in_id, &id.to_string())
-            .await
-            .map_err(from_domain)?;
+        sign_ins::attach_session(services.landlord(), sign_in_id, &id.to_string()).await?;
     }
     Ok(())
 }
@@ -533,7 +536,7 @@ pub async fn end() -> Result<(), AppError> {
     let services = services()?;
     let session = session().await?;
     if let Some(id) = session.get::<String>(SIGN_IN).await.map_err(internal)? {
-        sign_ins::end(services.landlord(), &id).await.map_err(from_domain)?;
+        sign_ins::end(services.landlord(), &id).await?;
     }
     session.flush().await.map_err(internal)?;
     RequestCache::clear();
@@ -578,11 +581,11 @@ pub async fn public_workspace(
     let workspace = match services.landlord().workspace_by_slug(slug).await {
         Ok(found) if found.status == domain::WorkspaceStatus::Active => found,
         Ok(_) | Err(domain::Error::NotFound) => return fail(AppError::NotFound),
-        Err(other) => return Err(from_domain(other)),
+        Err(other) => return Err(AppError::from(other)),
     };
     let ws = services.tenants.open(workspace.id).await.map_err(|e| match e {
         domain::Error::Unavailable(_) => reject(AppError::NotFound),
-        other => from_domain(other),
+        other => AppError::from(other),
     })?;
     Ok((workspace, ws))
 }
@@ -593,9 +596,7 @@ pub async fn portal_in(services: &Services, session: &Session, slug: &str) -> Re
     let Some(id) = session.get::<String>(PORTAL).await.map_err(internal)? else {
         return Ok(None);
     };
-    let Some(sign_in) = domain::auth::portal::check(services.landlord(), &id, services.session_policy, now())
-        .await
-        .map_err(from_domain)?
+    let Some(sign_in) = domain::auth::portal::check(services.landlord(), &id, services.session_policy, now()).await?
     else {
         session.remove::<String>(PORTAL).await.map_err(internal)?;
         return Ok(None);
@@ -607,11 +608,9 @@ pub async fn portal_in(services: &Services, session: &Session, slug: &str) -> Re
     let customer = match domain::workspace::customers::get(&ws, sign_in.customer_id).await {
         Ok(customer) => customer,
         Err(domain::Error::NotFound) => return Ok(None),
-        Err(other) => return Err(from_domain(other)),
+        Err(other) => return Err(AppError::from(other)),
     };
-    let portal = domain::workspace::portal::portal_settings(&ws)
-        .await
-        .map_err(from_domain)?;
+    let portal = domain::workspace::portal::portal_settings(&ws).await?;
     Ok(Some(PortalCurrent {
         workspace,
         ws,
@@ -639,13 +638,9 @@ pub async fn begin_portal(workspace: &domain::Workspace, customer_id: i64) -> Re
         ip: ip.as_deref(),
         user_agent: user_agent.as_deref(),
     };
-    let id = domain::auth::portal::start(services.landlord(), workspace.id, customer_id, device, now())
-        .await
-        .map_err(from_domain)?;
+    let id = domain::auth::portal::start(services.landlord(), workspace.id, customer_id, device, now()).await?;
     if let Some(session_id) = carry(&services, PORTAL, &id).await? {
-        domain::auth::portal::attach_session(services.landlord(), &id, &session_id)
-            .await
-            .map_err(from_domain)?;
+        domain::auth::portal::attach_session(services.landlord(), &id, &session_id).await?;
     }
     tracing::info!(event = "portal_sign_in_succeeded", workspace = %workspace.id, customer = customer_id, ip = ?ip, "customer signed in");
     Ok(())
@@ -656,9 +651,7 @@ pub async fn end_portal() -> Result<(), AppError> {
     let services = services()?;
     let session = session().await?;
     if let Some(id) = session.get::<String>(PORTAL).await.map_err(internal)? {
-        domain::auth::portal::end(services.landlord(), &id)
-            .await
-            .map_err(from_domain)?;
+        domain::auth::portal::end(services.landlord(), &id).await?;
     }
     session.flush().await.map_err(internal)?;
     Ok(())
@@ -693,9 +686,7 @@ pub async fn landing(account: &Account, next: Option<&str>) -> Result<String, Ap
         return Ok(next);
     }
     let services = services()?;
-    let memberships = accounts::memberships(services.landlord(), account.id)
-        .await
-        .map_err(from_domain)?;
+    let memberships = accounts::memberships(services.landlord(), account.id).await?;
     Ok(match memberships.as_slice() {
         [only] => format!("/w/{}", only.slug),
         _ => "/account".into(),
@@ -709,7 +700,7 @@ mod tests {
 
     #[test]
     fn an_internal_failure_answers_generically_and_keeps_details_out_of_the_body() {
-        let error = from_domain(domain::Error::Config("connect to db password=hunter2".into()));
+        let error = AppError::from(domain::Error::Config("connect to db password=hunter2".into()));
         assert_eq!(error, AppError::Internal);
         assert_eq!(error.to_string(), "Something went wrong on our side. Please try again.");
         let body = String::from_utf8(error.ser().to_vec()).unwrap();
