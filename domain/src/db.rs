@@ -592,7 +592,14 @@ pub async fn postgres_workspace_pool(url: &str, max_connections: u32) -> Result<
     pg_pool(options, max_connections).await
 }
 
+/// How long PostgreSQL lets a connection sit idle inside a transaction before it ends the session (and with
+/// it the transaction and its locks). Nothing here holds a transaction open while it waits for anything but
+/// its own statements, so only a stuck task would reach it; it then fails instead of holding its locks for
+/// ever.
+const IDLE_IN_TRANSACTION: &str = "60s";
+
 async fn pg_pool(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options = options.options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION)]);
     checked_when_idle(PgPoolOptions::new())
         .max_connections(max_connections)
         .min_connections(0)

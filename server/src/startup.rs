@@ -21,7 +21,7 @@ use domain::{
     auth::limits::{AuthLimits, SlidingWindow},
 };
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use secrecy::ExposeSecret;
 use std::{
     future::Future,
@@ -216,6 +216,18 @@ impl Application {
     }
 }
 
+/// The Leptos pages' routes, worked out once per process.
+///
+/// Working them out renders the app with resource loading switched off through a flag that is global to
+/// the process (`leptos_server`'s `SuppressResourceLoad`): a page being rendered meanwhile, for another
+/// router in the same process, would find the flag set when its resources first ran and wait for them for
+/// ever (leptos issue 4773). Tests start many servers in one process; the list depends only on the app, so
+/// it is made once, before any router exists, and every router after that gets a copy.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static LISTING: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    LISTING.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Every route the router adds by hand, as (method, path pattern): the handlers that are neither Leptos
 /// pages nor server functions (those are listed from their own registries). The router mounts exactly these,
 /// each with the handler [`handler_for`] gives it, so nothing is served that is not listed here;
@@ -279,7 +291,7 @@ fn router(state: AppState) -> Router {
         provide_context(app::context::RequestCache::default());
     };
     let sessions = session_layer(&state);
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let pkg_dir = state.settings.site_root.join("pkg");
     let request_id = HeaderName::from_static("x-request-id");
     // A message's files plus room for its text and the form's framing.

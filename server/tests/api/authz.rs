@@ -660,7 +660,7 @@ fn check_route_table() {
 
 /// The pages' table against the Leptos route list the router is built from.
 fn check_page_table() {
-    let generated = leptos_axum::generate_route_list(app::App)
+    let generated = server::startup::route_list()
         .into_iter()
         .map(|route| route.path().to_owned())
         .collect();

@@ -101,6 +101,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: TestOptions) -> TestApp {
+    // `FERRODESK_TEST_LOG=debug` (any `RUST_LOG` filter) prints the servers' logs to stderr, uncaptured: for
+    // finding out what a stuck or failing test's server was doing.
+    if let Ok(filter) = std::env::var("FERRODESK_TEST_LOG") {
+        server::telemetry::init_with_filter(
+            server::settings::LogFormat::Pretty,
+            tracing_subscriber::EnvFilter::new(filter),
+            std::io::stderr,
+        );
+    }
     let data_dir = tempfile::tempdir().expect("temporary data directory");
     let site_root = data_dir.path().join("site");
     write_site(&site_root, options.hashed_assets);

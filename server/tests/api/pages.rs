@@ -74,3 +74,49 @@ async fn pages_are_compressed_for_clients_that_accept_it() {
         }
     }
 }
+
+/// Pages rendered while other servers start in the same process all finish. Working out a router's route
+/// list switches resource loading off for the whole process for a moment (leptos_server's
+/// `SuppressResourceLoad`), and a page whose resources first ran in that moment waited for ever (leptos
+/// issue 4773): a test's request hung whenever another test started its server at the wrong time. The list
+/// is now worked out once per process (`startup::route_list`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_rendered_while_other_servers_start_all_finish() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let starting = AtomicBool::new(true);
+    let others = async {
+        for _ in 0..40 {
+            let other = spawn_app().await;
+            other.shut_down().await.expect("the other server stops");
+        }
+        starting.store(false, Ordering::Relaxed);
+    };
+    let app = &app;
+    let pages = async {
+        let (mut answered, mut stuck) = (0, Vec::new());
+        while starting.load(Ordering::Relaxed) {
+            let batch = (0..8).map(|i| {
+                let path = if i % 2 == 0 { "/" } else { "/signin" };
+                async move { (path, tokio::time::timeout(Duration::from_secs(15), app.get(path)).await) }
+            });
+            for (path, answer) in futures::future::join_all(batch).await {
+                match answer {
+                    Ok(response) if response.status() == 200 => answered += 1,
+                    Ok(response) => panic!("{path}: {}", response.status()),
+                    Err(_) => stuck.push(path),
+                }
+            }
+        }
+        (answered, stuck)
+    };
+    let ((), (answered, stuck)) = tokio::join!(others, pages);
+    assert!(answered > 0);
+    assert!(
+        stuck.is_empty(),
+        "{} of {} pages never finished: {stuck:?}",
+        stuck.len(),
+        answered + stuck.len()
+    );
+}
