@@ -127,10 +127,7 @@ impl From<domain::Error> for AppError {
             domain::Error::TooLarge(message) => AppError::TooLarge(message),
             domain::Error::Field { field, message } => AppError::field(field, message),
             domain::Error::Limited { retry_after_secs } => AppError::Limited { retry_after_secs },
-            other => {
-                tracing::error!(error = %other, "server function failed");
-                AppError::Internal
-            }
+            other => return crate::context::internal(other),
         };
         crate::context::reject(error)
     }

@@ -270,7 +270,7 @@ pub async fn create_ticket(
     let actor = support::request_actor(&services, &current, &membership);
     let ticket = match tickets::create(&ws, &actor, &new, now()).await {
         Ok(ticket) => ticket,
-        Err(error) => return fail(keep(error.into())),
+        Err(error) => return Err(keep(error.into())),
     };
     support::relay(&services, &ws).await;
     redirect(&format!("/w/{}/tickets/{}", membership.slug, ticket.number));

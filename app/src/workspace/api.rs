@@ -94,7 +94,7 @@ pub async fn team(slug: String) -> Result<TeamView, AppError> {
 /// Invites someone by email with a role (owners and admins with a verified address).
 #[server(endpoint = "w/team/invite")]
 pub async fn invite(slug: String, email: String, role: String) -> Result<(), AppError> {
-    use crate::context::{fail, limit_mail, now, require_member, services};
+    use crate::context::{limit_mail, now, require_member, services};
     use domain::{WorkspaceId, auth::accounts::Role, auth::team};
     let keep = |error: AppError| error.keeping(&[("email", email.as_str()), ("role", role.as_str())]);
     let (current, membership) = require_member(&slug, Role::Admin).await?;
@@ -121,7 +121,7 @@ pub async fn invite(slug: String, email: String, role: String) -> Result<(), App
             crate::context::redirect(&format!("/w/{}/team?invited=1", workspace.slug));
             Ok(())
         }
-        Err(error) => fail(keep(error.into())),
+        Err(error) => Err(keep(error.into())),
     }
 }
 
