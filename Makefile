@@ -103,6 +103,7 @@ test:
 # Storage tests run on SQLite, and on PostgreSQL when one answers at TEST_DATABASE_URL (default: local);
 # FERRODESK_REQUIRE_POSTGRES=1 turns a missing server into a failure (CI sets it).
 test-rust:
+	cargo test --release -p vocab
 	cargo test --release -p app --features ssr
 	cargo test --release -p domain
 	cargo test --release -p server
@@ -135,7 +136,7 @@ BACKEND ?= sqlite
 bench-tickets: tools
 	cargo bench -p server --bench tickets -- --tickets $(TICKETS) --backend $(BACKEND)
 
-# The durability harness (docs/security.md row 39, server/tests/durability.rs): eight clients open tickets and reply
+# The durability harness (docs/security.md row 39, server/tests/durability/): eight clients open tickets and reply
 # while the release server is killed with SIGKILL at random moments and restarted; after every kill each
 # acknowledged write must be stored whole and nothing half-written. `make test` runs 10 rounds per backend; this
 # runs ROUNDS, on SQLite and on PostgreSQL (when one answers at TEST_DATABASE_URL; FERRODESK_REQUIRE_POSTGRES=1
@@ -149,6 +150,7 @@ lint:
 	cargo clippy --release -p app --features ssr --all-targets -- -D warnings
 	cargo clippy --release -p domain --all-targets -- -D warnings
 	cargo clippy --release -p server --all-targets -- -D warnings
+	cargo clippy --release -p vocab -p testkit --all-targets --all-features -- -D warnings
 	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 # Committed secrets. detect-secrets scans every tracked file, and every new file git does not ignore, against

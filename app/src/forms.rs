@@ -30,12 +30,22 @@ pub fn Field(
     /// The element id, when one page has two inputs of the same name.
     #[prop(optional)]
     id: Option<&'static str>,
+    /// Checked in the browser when the person leaves the input, by the rule and in the words the server
+    /// uses (a `vocab` check such as `EmailAddress::check`), so the error shows before the form is sent.
+    #[prop(optional)]
+    check: Option<fn(&str) -> Option<&'static str>>,
 ) -> impl IntoView {
     let id = id.map(str::to_owned).unwrap_or_else(|| format!("field-{name}"));
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let secret = matches!(kind, "password") || name == "code";
-    let message = move || error.get().and_then(|e| e.for_field(name));
+    let checked = RwSignal::new(None::<&'static str>);
+    let message = move || {
+        checked
+            .get()
+            .map(str::to_owned)
+            .or_else(|| error.get().and_then(|e| e.for_field(name)))
+    };
     let kept = move || {
         if secret {
             None
@@ -71,6 +81,11 @@ pub fn Field(
                 value=kept
                 aria-invalid=move || message().is_some().then_some("true")
                 aria-describedby=described
+                on:change=move |ev| {
+                    if let Some(check) = check {
+                        checked.set(check(&event_target_value(&ev)));
+                    }
+                }
             />
             {move || message().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
         </div>

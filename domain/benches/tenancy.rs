@@ -4,15 +4,12 @@
 //! (cache hit), the resident memory after 1,000 workspaces have been opened in turn, and what SQLCipher
 //! costs against plain SQLite for durable single-row writes and point reads.
 
-#[path = "../tests/support/pg_scratch.rs"]
-mod pg_scratch;
-
 use domain::{Landlord, StorageConfig, TenantRouter, WorkspaceId, db};
-use pg_scratch::PgScratch;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
+use testkit::postgres::PgScratch;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -37,8 +34,7 @@ async fn main() {
     .await;
     sqlcipher_overhead(dir.path()).await;
 
-    let admin_url =
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin_url = testkit::postgres::url();
     match PgScratch::create(&admin_url, &dir.path().join("pg"), StorageConfig::default()).await {
         Some((config, _scratch)) => run_backend("PostgreSQL", config, 20).await,
         None => println!("\nPostgreSQL: skipped, no server at {admin_url}"),

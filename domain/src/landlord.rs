@@ -480,7 +480,12 @@ impl Landlord {
                 .map(|done| done.rows_affected()))?;
             changed += 1;
         }
-        if self.backend() == Backend::Sqlite {
+        // Only a SQLite landlord has a key file (its SQLCipher key, sealed by the master key).
+        let sqlite = match self.backend() {
+            Backend::Sqlite => true,
+            Backend::Postgres => false,
+        };
+        if sqlite {
             let path = self.config.data_dir.join("landlord.key");
             let sealed = std::fs::read_to_string(&path)?;
             if !self.keys.is_current(&sealed) {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod form;
 pub mod fts_rank;
 pub mod group_commit;
 pub mod jobs;

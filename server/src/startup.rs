@@ -231,7 +231,7 @@ pub fn route_list() -> Vec<AxumRouteListing> {
 /// Every route the router adds by hand, as (method, path pattern): the handlers that are neither Leptos
 /// pages nor server functions (those are listed from their own registries). The router mounts exactly these,
 /// each with the handler [`handler_for`] gives it, so nothing is served that is not listed here;
-/// `tests/api/authz.rs` keeps an expectation for every line (who may call it and what they get) and fails
+/// `tests/api/authz/` keeps an expectation for every line (who may call it and what they get) and fails
 /// until a new one has its own.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),

@@ -55,7 +55,7 @@ pub async fn reply(
             s => Some(Status::parse(s).ok_or_else(|| AppError::field("status", "Choose a status."))?),
         };
         let ws = context::open_workspace(services, &membership).await?;
-        let ticket = tickets::get(&ws, number).await?;
+        let ticket = tickets::get(&ws, tickets::TicketNumber(number)).await?;
         let ip = client.map(|c| c.0.0.to_string());
         let actor = api::support::actor(services, &current, &membership, ip);
         let id = attachments::add_message_with_files(
@@ -115,7 +115,7 @@ pub async fn download(
     let result = async {
         let (_, membership) = context::member_in(services, &session, &slug, Role::Agent).await?;
         let ws = context::open_workspace(services, &membership).await?;
-        let ticket = tickets::get(&ws, number).await?;
+        let ticket = tickets::get(&ws, tickets::TicketNumber(number)).await?;
         attachments::open(&ws, services.files.as_ref(), ticket.id, id)
             .await
             .map_err(AppError::from)

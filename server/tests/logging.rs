@@ -10,6 +10,14 @@
 #[path = "api/helpers.rs"]
 mod helpers;
 
+use app::{
+    auth::api::{
+        RedeemMagicLink, RequestMagicLink, RequestPasswordReset, ResetPassword, SignIn, VerifyEmail, VerifySignInCode,
+    },
+    portal::api::{PortalCheckLink, PortalRedeemLink, PortalRequestLink, Rate, RatingPage},
+    tickets::api::{CreateTicket, UpdateTicket},
+    workspace::api::{AcceptInvitation, Invitation, Invite, Team},
+};
 use helpers::{Backend, TestApp, TestOptions, cookie_of, postgres_available, spawn_app_with};
 use server::settings::LogFormat;
 use std::{
@@ -55,7 +63,7 @@ async fn story(app: &TestApp) -> Vec<String> {
     let code = app.email("ada@example.com", "verification", 1).await.code();
     secrets.push(code.clone());
     assert_eq!(
-        app.call("account/verify", &[("code", &code)], Some(&cookie))
+        app.call_fn(&VerifyEmail { code: code.clone() }, Some(&cookie))
             .await
             .status(),
         200
@@ -63,31 +71,47 @@ async fn story(app: &TestApp) -> Vec<String> {
 
     // A failure, with a line break smuggled into the address.
     let failed = app
-        .call(
-            "signin",
-            &[
-                ("email", "eve@example.com\r\n{\"event\":\"sign_in_succeeded\"}"),
-                ("password", "wrong password here"),
-            ],
+        .call_fn(
+            &SignIn {
+                email: "eve@example.com\r\n{\"event\":\"sign_in_succeeded\"}".into(),
+                password: "wrong password here".into(),
+                turnstile: None,
+                next: None,
+            },
             None,
         )
         .await;
     assert_eq!(failed.status(), 422);
     secrets.push("wrong password here".into());
     let signed_in = app
-        .call("signin", &[("email", "ada@example.com"), ("password", PASSWORD)], None)
+        .call_fn(
+            &SignIn {
+                email: "ada@example.com".into(),
+                password: PASSWORD.into(),
+                turnstile: None,
+                next: None,
+            },
+            None,
+        )
         .await;
     assert_eq!(signed_in.status(), 200);
     secrets.push(cookie_of(&signed_in).split_once('=').unwrap().1.to_owned());
 
     // A link, requested and used.
-    app.call("signin/link", &[("email", "ada@example.com")], None).await;
+    app.call_fn(
+        &RequestMagicLink {
+            email: "ada@example.com".into(),
+            turnstile: None,
+        },
+        None,
+    )
+    .await;
     let link = app
         .email("ada@example.com", "sign-in link", 1)
         .await
         .link(&format!("{}/signin/link/", app.address));
     let token = link.rsplit('/').next().unwrap().to_owned();
-    let redeemed = app.call("signin/link/redeem", &[("token", &token)], None).await;
+    let redeemed = app.call_fn(&RedeemMagicLink { token: token.clone() }, None).await;
     assert_eq!(redeemed.status(), 200);
     secrets.push(token);
 
@@ -96,19 +120,34 @@ async fn story(app: &TestApp) -> Vec<String> {
     secrets.push(bogus.into());
     assert_eq!(app.get(&format!("/signin/link/{bogus}")).await.status(), 200);
     assert_eq!(
-        app.call("signin/link/redeem", &[("token", bogus)], None).await.status(),
+        app.call_fn(&RedeemMagicLink { token: bogus.into() }, None)
+            .await
+            .status(),
         422
     );
 
     // A password reset: its page and its form.
-    app.call("password/forgot", &[("email", "ada@example.com")], None).await;
+    app.call_fn(
+        &RequestPasswordReset {
+            email: "ada@example.com".into(),
+            turnstile: None,
+        },
+        None,
+    )
+    .await;
     let token = token_of(
         &app.email("ada@example.com", "Reset", 1).await,
         &format!("{}/password/reset/", app.address),
     );
     assert_eq!(app.get(&format!("/password/reset/{token}")).await.status(), 200);
     let reset = app
-        .call("password/reset", &[("token", &token), ("password", NEW_PASSWORD)], None)
+        .call_fn(
+            &ResetPassword {
+                token: token.clone(),
+                password: NEW_PASSWORD.into(),
+            },
+            None,
+        )
         .await;
     assert_eq!(reset.status(), 200);
     let ada = cookie_of(&reset);
@@ -120,9 +159,12 @@ async fn story(app: &TestApp) -> Vec<String> {
 
     // An invitation: its page, what it shows, and its acceptance.
     assert_eq!(
-        app.call(
-            "w/team/invite",
-            &[("slug", "engines"), ("email", "grace@example.com"), ("role", "agent")],
+        app.call_fn(
+            &Invite {
+                slug: "engines".into(),
+                email: "grace@example.com".into(),
+                role: "agent".into(),
+            },
             Some(&ada),
         )
         .await
@@ -135,13 +177,16 @@ async fn story(app: &TestApp) -> Vec<String> {
     );
     assert_eq!(app.get(&format!("/invitations/{token}")).await.status(), 200);
     assert_eq!(
-        app.call("invitations/show", &[("token", &token)], None).await.status(),
+        app.call_fn(&Invitation { token: token.clone() }, None).await.status(),
         200
     );
     let accepted = app
-        .call(
-            "invitations/accept",
-            &[("token", &token), ("name", "Grace"), ("password", PASSWORD)],
+        .call_fn(
+            &AcceptInvitation {
+                token: token.clone(),
+                name: Some("Grace".into()),
+                password: Some(PASSWORD.into()),
+            },
             None,
         )
         .await;
@@ -150,9 +195,12 @@ async fn story(app: &TestApp) -> Vec<String> {
 
     // A customer's portal sign-in: the link's page, its check and its use.
     assert_eq!(
-        app.call(
-            "p/signin/link",
-            &[("slug", "engines"), ("email", "carl@customer.example")],
+        app.call_fn(
+            &PortalRequestLink {
+                slug: "engines".into(),
+                email: "carl@customer.example".into(),
+                turnstile: None,
+            },
             None
         )
         .await
@@ -165,41 +213,58 @@ async fn story(app: &TestApp) -> Vec<String> {
     );
     assert_eq!(app.get(&format!("/p/engines/signin/{token}")).await.status(), 200);
     assert_eq!(
-        app.call("p/signin/check", &[("slug", "engines"), ("token", &token)], None)
-            .await
-            .status(),
+        app.call_fn(
+            &PortalCheckLink {
+                slug: "engines".into(),
+                token: token.clone(),
+            },
+            None
+        )
+        .await
+        .status(),
         200
     );
     let customer = app
-        .call("p/signin/redeem", &[("slug", "engines"), ("token", &token)], None)
+        .call_fn(
+            &PortalRedeemLink {
+                slug: "engines".into(),
+                token: token.clone(),
+            },
+            None,
+        )
         .await;
     assert_eq!(customer.status(), 200);
     secrets.extend([token, cookie_of(&customer).split_once('=').unwrap().1.to_owned()]);
 
     // A rating link: a ticket solved for the customer mails one; its page, what it shows, and the rating.
     let created = app
-        .call(
-            "w/tickets/create",
-            &[
-                ("slug", "engines"),
-                ("requester_email", "carl@customer.example"),
-                ("subject", "Broken"),
-                ("body", "Please help."),
-            ],
+        .call_fn(
+            &CreateTicket {
+                slug: "engines".into(),
+                requester_email: "carl@customer.example".into(),
+                requester_name: None,
+                subject: "Broken".into(),
+                body: "Please help.".into(),
+                priority: None,
+                category: None,
+                assignee: None,
+                tags: None,
+            },
             Some(&ada),
         )
         .await;
     assert_eq!(created.status(), 200);
-    let solve = [
-        ("slug", "engines"),
-        ("number", "1"),
-        ("status", "solved"),
-        ("priority", "normal"),
-        ("assignee", "none"),
-        ("category", "none"),
-        ("tags", ""),
-    ];
-    assert_eq!(app.call("w/ticket/update", &solve, Some(&ada)).await.status(), 200);
+    let solve = UpdateTicket {
+        slug: "engines".into(),
+        number: 1,
+        status: "solved".into(),
+        priority: "normal".into(),
+        assignee: "none".into(),
+        category: "none".into(),
+        tags: "".into(),
+        subject: None,
+    };
+    assert_eq!(app.call_fn(&solve, Some(&ada)).await.status(), 200);
     let mail = app
         .emails_to("carl@customer.example", "Broken", 2)
         .await
@@ -210,15 +275,25 @@ async fn story(app: &TestApp) -> Vec<String> {
     let token = token.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
     assert_eq!(app.get(&format!("/p/engines/rate/{token}?r=good")).await.status(), 200);
     assert_eq!(
-        app.call("p/rate/show", &[("slug", "engines"), ("token", &token)], None)
-            .await
-            .status(),
+        app.call_fn(
+            &RatingPage {
+                slug: "engines".into(),
+                token: token.clone(),
+            },
+            None
+        )
+        .await
+        .status(),
         200
     );
     assert_eq!(
-        app.call(
-            "p/rate",
-            &[("slug", "engines"), ("token", &token), ("rating", "good")],
+        app.call_fn(
+            &Rate {
+                slug: "engines".into(),
+                token: token.clone(),
+                rating: "good".into(),
+                comment: None,
+            },
             None
         )
         .await
@@ -231,21 +306,28 @@ async fn story(app: &TestApp) -> Vec<String> {
     let other = app.sign_up("Bob", "bob@example.com", "Other", "other", PASSWORD).await;
     let bob = cookie_of(&other);
     assert_eq!(
-        app.call("w/team", &[("slug", "engines")], Some(&bob)).await.status(),
+        app.call_fn(&Team { slug: "engines".into() }, Some(&bob)).await.status(),
         404
     );
 
     // Rate-limit hits: on the code step, and on a token's form (the token in the refused request's body).
     let mut limited = false;
     for _ in 0..80 {
-        if app.call("signin/code", &[("code", "123456")], None).await.status() == 429 {
+        if app
+            .call_fn(&VerifySignInCode { code: "123456".into() }, None)
+            .await
+            .status()
+            == 429
+        {
             limited = true;
             break;
         }
     }
     assert!(limited);
     assert_eq!(
-        app.call("signin/link/redeem", &[("token", bogus)], None).await.status(),
+        app.call_fn(&RedeemMagicLink { token: bogus.into() }, None)
+            .await
+            .status(),
         429
     );
     assert_eq!(app.get(&format!("/signin/link/{bogus}")).await.status(), 200);
@@ -334,7 +416,7 @@ async fn the_security_log_has_every_event_in_utc_and_no_secret() {
     let mut postgres_text = None;
     for backend in backends {
         let logging = match backend {
-            Backend::Postgres => Some(StatementLogging::on(&helpers::postgres_url().unwrap()).await),
+            Backend::Postgres => Some(StatementLogging::on(&helpers::postgres_url()).await),
             Backend::Sqlite => None,
         };
         let server_log = logging.as_ref().and_then(|_| postgres_log());

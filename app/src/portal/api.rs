@@ -18,7 +18,7 @@ pub struct Brand {
 pub struct PortalTicketRow {
     pub number: i64,
     pub subject: String,
-    pub status: String,
+    pub status: vocab::Status,
     pub updated: String,
     /// Set when the ticket is a colleague's (organization sharing).
     pub requester: Option<String>,
@@ -79,8 +79,8 @@ pub fn draft_key(slug: &str, form: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalMessage {
     pub id: i64,
-    /// `reply` or `event`; internal notes never reach the portal.
-    pub kind: String,
+    /// A reply or an event; internal notes never reach the portal.
+    pub kind: vocab::MessageKind,
     /// The author's name only: agents' addresses stay inside the team.
     pub author: String,
     pub html: String,
@@ -93,7 +93,7 @@ pub struct PortalTicketView {
     pub brand: Brand,
     pub number: i64,
     pub subject: String,
-    pub status: String,
+    pub status: vocab::Status,
     pub requester: String,
     pub messages: Vec<PortalMessage>,
     pub rating: Option<String>,
@@ -120,24 +120,6 @@ fn brand(workspace: &domain::Workspace) -> Brand {
 }
 
 #[cfg(feature = "ssr")]
-pub fn status_label(status: &str) -> String {
-    domain::workspace::tickets::Status::parse(status)
-        .map(|s| s.label().to_owned())
-        .unwrap_or_else(|| status.to_owned())
-}
-
-#[cfg(feature = "ssr")]
-pub fn limits_text(limits: domain::workspace::attachments::Limits) -> String {
-    use crate::tickets::api::support::size;
-    format!(
-        "Up to {} files, {} each, {} together.",
-        limits.files_per_message,
-        size(limits.per_file as i64),
-        size(limits.per_message as i64)
-    )
-}
-
-#[cfg(feature = "ssr")]
 fn feedback_rows(items: Vec<domain::workspace::feedback::Item>) -> Vec<FeedbackRow> {
     items
         .into_iter()
@@ -159,7 +141,7 @@ pub async fn portal_home(slug: String) -> Result<PortalHomeView, AppError> {
     use domain::workspace::{feedback, portal};
     let services = services()?;
     let session = session().await?;
-    let limits = limits_text(services.attachment_limits);
+    let limits = crate::tickets::support::limits_text(services.attachment_limits);
     let Some(me) = portal_in(&services, &session, &slug).await? else {
         let (workspace, _) = public_workspace(&services, &slug).await?;
         return Ok(PortalHomeView {
@@ -204,11 +186,8 @@ pub async fn portal_request_link(slug: String, email: String, turnstile: Option<
     crate::context::turnstile(&services, turnstile.as_deref())
         .await
         .map_err(keep)?;
-    if domain::auth::accounts::normalize_email(&email).is_err() {
-        return fail(keep(AppError::field(
-            "email",
-            "Enter a valid email address, like you@example.com.",
-        )));
+    if let Err(refused) = vocab::EmailAddress::parse(&email) {
+        return fail(keep(AppError::field("email", refused.to_string())));
     }
     limit_mail(&services, &email).map_err(keep)?;
     let (workspace, _) = public_workspace(&services, &slug).await?;
@@ -313,7 +292,7 @@ pub async fn portal_ticket(slug: String, number: i64) -> Result<PortalTicketView
         messages,
         rating,
         draft,
-        limits: limits_text(services.attachment_limits),
+        limits: crate::tickets::support::limits_text(services.attachment_limits),
     })
 }
 
@@ -353,74 +332,36 @@ pub async fn submit_enquiry(
     turnstile: Option<String>,
     embed: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::context::{check_limit, client_ip, fail, limit_ip, now, public_workspace, redirect, services};
-    use domain::{
-        mx::MxCheck,
-        workspace::{portal, tickets::Actor},
-    };
+    use crate::context::{client_ip, client_ip_key, limit_ip, now, public_workspace, redirect, services};
+    use domain::workspace::{enquiries::Rules, portal::Enquiry, tickets::Actor};
     let services = services()?;
-    let company = company.unwrap_or_default();
-    let phone = phone.unwrap_or_default();
-    let keep = |error: AppError| {
-        error.keeping(&[
-            ("name", name.as_str()),
-            ("email", email.as_str()),
-            ("company", company.as_str()),
-            ("phone", phone.as_str()),
-            ("message", message.as_str()),
-        ])
+    let enquiry = Enquiry {
+        name,
+        email,
+        company: company.unwrap_or_default(),
+        phone: phone.unwrap_or_default(),
+        message,
     };
+    // A refused enquiry keeps what was typed (in the session) for the form to show again.
+    let keep = |error: AppError| error.keeping(&enquiry.typed());
     limit_ip(&services, "enquiry")?;
-    let ip_key = format!("enquiry:{}", crate::context::client_ip_key());
-    let limits = &services.enquiry_limits;
-    check_limit(&limits.per_ip_hour, "enquiries_per_ip_hour", &ip_key).map_err(keep)?;
-    check_limit(&limits.per_ip_day, "enquiries_per_ip_day", &ip_key).map_err(keep)?;
+    let rules = Rules {
+        limits: &services.enquiry_limits,
+        mx: services.mx.as_ref(),
+    };
+    let ip_key = format!("enquiry:{}", client_ip_key());
+    rules.admit(&ip_key, now()).map_err(|e| keep(e.into()))?;
     crate::context::turnstile(&services, turnstile.as_deref())
         .await
         .map_err(keep)?;
-    let enquiry = portal::Enquiry {
-        name: name.clone(),
-        email: email.clone(),
-        company: company.clone(),
-        phone: phone.clone(),
-        message: message.clone(),
-    };
-    let address = portal::check_enquiry(&enquiry).map_err(|e| keep(AppError::from(e)))?;
-    if let Some(mx) = &services.mx {
-        let domain_part = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-        if mx.check(domain_part).await == MxCheck::NoMail {
-            tracing::info!(
-                event = "enquiry_refused",
-                reason = "no_mx",
-                "enquiry from a domain without mail"
-            );
-            return fail(keep(AppError::field(
-                "email",
-                format!("{domain_part} does not receive email. Check the address."),
-            )));
-        }
-    }
+    rules.check(&enquiry).await.map_err(|e| keep(e.into()))?;
     let (workspace, ws) = public_workspace(&services, &slug).await?;
-    let actor = Actor {
-        author: domain::workspace::tickets::Author::System,
-        ip: client_ip().map(|ip| ip.to_string()),
-        base_url: services.base_url.clone(),
-        workspace_slug: workspace.slug.clone(),
-        workspace_name: workspace.name.clone(),
-    };
-    let ticket = portal::submit_enquiry(&ws, &enquiry, limits.per_workspace_day, &actor, now())
+    let actor = Actor::system(&workspace, &services.base_url, client_ip().map(|ip| ip.to_string()));
+    rules
+        .take(&ws, &enquiry, &ip_key, &actor, now())
         .await
-        .map_err(|e| {
-            if matches!(e, domain::Error::Limited { .. }) {
-                tracing::warn!(event = "rate_limited", limit = "enquiries_per_workspace_day", workspace = %workspace.id, "enquiry refused");
-            }
-            keep(AppError::from(e))
-        })?;
-    let now = now();
-    limits.per_ip_hour.record(&ip_key, now);
-    limits.per_ip_day.record(&ip_key, now);
+        .map_err(|e| keep(e.into()))?;
     services.relayer.soon(&ws);
-    tracing::info!(event = "enquiry_received", workspace = %workspace.id, ticket = ticket.number, "enquiry became a ticket");
     let base = if embed.is_some_and(|e| !e.is_empty()) {
         "embed"
     } else {

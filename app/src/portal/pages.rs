@@ -24,18 +24,6 @@ fn query(name: &'static str) -> Memo<Option<String>> {
     Memo::new(move |_| query.with(|q| q.get(name)))
 }
 
-fn status_text(status: &str) -> &'static str {
-    match status {
-        "new" => "Received",
-        "open" => "In progress",
-        "pending" => "Waiting for you",
-        "on_hold" => "On hold",
-        "solved" => "Solved",
-        "closed" => "Closed",
-        _ => "Unknown",
-    }
-}
-
 /// The workspace's banner on every portal page, in its colour (from its brand stylesheet).
 #[component]
 fn BrandBar(brand: Brand, #[prop(optional)] signed_in: Option<String>) -> impl IntoView {
@@ -185,7 +173,7 @@ fn SignedInHome(home: PortalHomeView, name: String, email: String) -> impl IntoV
                                         <a href=format!("/p/{}/tickets/{}", slug, t.number)>{t.subject}</a>
                                         {t.requester.map(|r| view! { <span class="hint">" · from " {r}</span> })}
                                     </td>
-                                    <td><span class=format!("badge status-{}", t.status)>{status_text(&t.status)}</span></td>
+                                    <td><span class=format!("badge status-{}", t.status)>{t.status.customer_label()}</span></td>
                                     <td>{t.updated}</td>
                                 </tr>
                             }).collect_view()}
@@ -355,13 +343,13 @@ fn PortalThread(
             <p><a href=format!("/p/{slug}")>"← Your requests"</a></p>
             <h1 id="ticket-title">"#" {number} " " {subject.clone()}</h1>
             <p class="ticket-meta">
-                <span class=format!("badge status-{status}")>{status_text(&status)}</span>
+                <span class=format!("badge status-{status}")>{status.customer_label()}</span>
                 " · from " {requester}
                 {rating.map(|r| view! { " · you rated the help " <strong>{r}</strong> })}
             </p>
             <ol class="thread">
                 {messages.into_iter().map(|m| {
-                    if m.kind == "event" {
+                    if m.kind == vocab::MessageKind::Event {
                         return view! { <li class="event"><span inner_html=m.html.clone()></span> " · " {m.at.clone()}</li> }.into_any();
                     }
                     view! {
@@ -384,7 +372,7 @@ fn PortalThread(
                 </div>
                 <button type="submit" class="primary">"Send"</button>
             </form>
-            {(status != "closed").then(|| view! {
+            {(status != vocab::Status::Closed).then(|| view! {
                 <ActionForm action=close attr:class="close-form">
                     <FormError error=close_error/>
                     <input type="hidden" name="slug" value=slug.clone()/>

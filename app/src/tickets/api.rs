@@ -14,21 +14,14 @@ pub use super::types::*;
 #[cfg(feature = "ssr")]
 pub use super::support;
 #[cfg(feature = "ssr")]
-use super::support::{category_of, priority_of, row, status_of, tags_of};
-#[cfg(feature = "ssr")]
-use crate::context::reject;
+use domain::form;
 
 /// The ticket list: a view's page of tickets (or search results), the counts of the built-in views, and
 /// what the filters offer.
 #[server(endpoint = "w/tickets")]
 pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> Result<ListView, AppError> {
-    use crate::context::{Staff, fail, now};
+    use crate::context::{Staff, now};
     use domain::auth::accounts::Role;
-    use domain::workspace::{
-        search,
-        tickets::Status,
-        views::{self, AssigneeFilter, Cursor, Filter, Sort},
-    };
     let Staff {
         current,
         membership,
@@ -36,84 +29,9 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
         ws,
     } = Staff::require(&slug, Role::Agent).await?;
     let me = current.account.id;
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-    let statuses = match text(&query.status).as_deref() {
-        None => Vec::new(),
-        Some("unsolved") => Status::UNSOLVED.to_vec(),
-        Some("solved") => vec![Status::Solved, Status::Closed],
-        Some(one) => vec![status_of(one, "status")?],
-    };
-    let assignee = match text(&query.assignee).as_deref() {
-        None => None,
-        Some("me") => Some(AssigneeFilter::Account(me)),
-        Some("none") => Some(AssigneeFilter::Unassigned),
-        Some(id) => {
-            Some(AssigneeFilter::Account(id.parse().map_err(|_| {
-                reject(AppError::field("assignee", "Choose a member of the team."))
-            })?))
-        }
-    };
-    let filter = Filter {
-        statuses,
-        priority: text(&query.priority).map(|p| priority_of(&p, "priority")).transpose()?,
-        assignee,
-        category_id: text(&query.category).map(|c| category_of(&c)).transpose()?.flatten(),
-        tag: text(&query.tag),
-        requester: text(&query.requester),
-    };
-    let sort = match text(&query.sort) {
-        Some(sort) => Sort::parse(&sort).ok_or_else(|| reject(AppError::field("sort", "Choose an order.")))?,
-        None => Sort::Updated,
-    };
-    let (rows, next, searching): (Vec<TicketRow>, Option<String>, bool) = match text(&query.q) {
-        Some(q) => {
-            let hits = search::search(&ws, &q, 50).await?;
-            (
-                hits.into_iter().map(|h| row(h.ticket, Some(h.snippet))).collect(),
-                None,
-                true,
-            )
-        }
-        None => {
-            let after = match text(&query.after) {
-                Some(cursor) => Some(Cursor::parse(&cursor, sort)?),
-                None => None,
-            };
-            let page = views::list(&ws, &filter, sort, after.as_ref(), 50).await?;
-            (
-                page.tickets.into_iter().map(|t| row(t, None)).collect(),
-                page.next,
-                false,
-            )
-        }
-    };
-    let panel = views::panel(&ws, me, now()).await?;
+    let listing = domain::workspace::views::listing(&ws, &query, vocab::AccountId(me), now()).await?;
     let agents = support::agents(&services, &membership).await?;
-    if rows.is_empty() && query.after.is_some() && !searching {
-        return fail(AppError::NotFound);
-    }
-    Ok(ListView {
-        slug: membership.slug.clone(),
-        workspace: membership.name.clone(),
-        is_admin: membership.role != Role::Agent,
-        counts: support::counts(panel.counts),
-        rows,
-        next,
-        searching,
-        agents: support::agent_choices(agents),
-        categories: support::category_choices(panel.categories),
-        tags: panel.tags,
-        saved: panel
-            .saved
-            .into_iter()
-            .map(|v| SavedViewItem {
-                id: v.id,
-                name: v.name,
-                query: v.query,
-            })
-            .collect(),
-        me,
-    })
+    Ok(support::list_view(&membership, listing, agents, me))
 }
 
 /// The built-in views' counts alone (for refreshing the side panel).
@@ -131,88 +49,29 @@ pub async fn ticket_counts(slug: String) -> Result<ViewCounts, AppError> {
 pub async fn ticket_page(slug: String, number: i64) -> Result<TicketView, AppError> {
     use crate::context::{Staff, internal, now, session};
     use domain::auth::accounts::Role;
-    use domain::workspace::{attachments, tickets};
     let Staff {
         current,
         membership,
         services,
         ws,
     } = Staff::require(&slug, Role::Agent).await?;
-    let ticket = tickets::get(&ws, number).await?;
-    let thread = tickets::thread(&ws, ticket.id, false).await?;
-    let files = attachments::of_ticket(&ws, ticket.id, false).await?;
-    let tags = tickets::tags(&ws, ticket.id).await?;
-    let categories = tickets::categories(&ws).await?;
-    let agents = support::agents(&services, &membership).await?;
-    let rating = domain::workspace::ratings::of_ticket(&ws, ticket.id)
-        .await?
-        .and_then(|r| {
-            Some(RatingInfo {
-                score: r.rating?,
-                comment: r.comment,
-                at: support::when(r.updated_at),
-            })
-        });
-    let session = session().await?;
-    let key = draft_key(&membership.slug, number);
-    let draft: Option<Draft> = session.remove(&key).await.map_err(internal)?;
-    let now = now();
     let me = current.account.id;
-    let limits = services.attachment_limits;
-    let thread = thread
-        .into_iter()
-        .map(|m| {
-            let editable =
-                m.author_account_id == Some(me) && m.kind != "event" && now - m.created_at <= tickets::EDIT_WINDOW;
-            MessageView {
-                id: m.id,
-                kind: m.kind,
-                author: m.author_name,
-                html: m.html,
-                at_iso: m.created_at.to_rfc3339(),
-                edited: m.edited_at.is_some(),
-                editable_body: editable.then_some(m.body),
-                attachments: files
-                    .iter()
-                    .filter(|a| a.message_id == m.id)
-                    .map(|a| AttachmentView {
-                        id: a.id,
-                        name: a.file_name.clone(),
-                        size: support::size(a.size),
-                        is_image: a.is_image(),
-                        url: format!("/w/{}/tickets/{}/files/{}", membership.slug, number, a.id),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    Ok(TicketView {
-        slug: membership.slug.clone(),
-        workspace: membership.name.clone(),
-        id: ticket.id,
-        number: ticket.number,
-        subject: ticket.subject,
-        status: ticket.status,
-        priority: ticket.priority,
-        requester_name: ticket.requester_name,
-        requester_email: ticket.requester_email,
-        assignee_id: ticket.assignee_account_id,
-        category_id: ticket.category_id,
-        tags,
-        created: support::when(ticket.created_at),
-        thread,
-        agents: support::agent_choices(agents),
-        categories: support::category_choices(categories),
+    let page =
+        domain::workspace::ticket_page::page(&ws, vocab::TicketNumber(number), vocab::AccountId(me), now()).await?;
+    let agents = support::agents(&services, &membership).await?;
+    let session = session().await?;
+    let draft: Option<Draft> = session
+        .remove(&draft_key(&membership.slug, number))
+        .await
+        .map_err(internal)?;
+    Ok(support::ticket_view(
+        &membership,
+        page,
+        agents,
         me,
         draft,
-        limits: format!(
-            "Up to {} files, {} each, {} together.",
-            limits.files_per_message,
-            support::size(limits.per_file as i64),
-            support::size(limits.per_message as i64)
-        ),
-        rating,
-    })
+        services.attachment_limits,
+    ))
 }
 
 /// Opens a ticket for a requester (found or created by address) and goes to it.
@@ -228,7 +87,7 @@ pub async fn create_ticket(
     assignee: Option<String>,
     tags: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::context::{Staff, fail, now, redirect};
+    use crate::context::{Staff, now, redirect};
     use domain::auth::accounts::Role;
     use domain::workspace::tickets::{self, NewTicket};
     let keep = |error: AppError| {
@@ -247,7 +106,7 @@ pub async fn create_ticket(
         ws,
     } = Staff::require(&slug, Role::Agent).await?;
     let members = support::agents(&services, &membership).await?;
-    let checked = (|| -> Result<NewTicket, AppError> {
+    let checked = (|| -> Result<NewTicket, domain::Error> {
         Ok(NewTicket {
             requester_email: requester_email.clone(),
             requester_name: requester_name.clone().unwrap_or_default(),
@@ -256,16 +115,21 @@ pub async fn create_ticket(
             priority: priority
                 .as_deref()
                 .filter(|p| !p.is_empty())
-                .map(|p| priority_of(p, "priority"))
+                .map(|p| form::priority(p, "priority"))
                 .transpose()?,
-            category_id: category_of(category.as_deref().unwrap_or(""))?,
-            tags: tags_of(tags.as_deref().unwrap_or(""), "tags")?,
-            assignee: support::assignee(assignee.as_deref().unwrap_or(""), &current, &members, "assignee")?,
+            category_id: form::category(category.as_deref().unwrap_or(""))?,
+            tags: form::tags(tags.as_deref().unwrap_or(""), "tags")?,
+            assignee: form::assignee(
+                assignee.as_deref().unwrap_or(""),
+                vocab::AccountId(current.account.id),
+                &members,
+                "assignee",
+            )?,
         })
     })();
     let new = match checked {
         Ok(new) => new,
-        Err(error) => return fail(keep(error)),
+        Err(error) => return Err(keep(error.into())),
     };
     let actor = support::request_actor(&services, &current, &membership);
     let ticket = match tickets::create(&ws, &actor, &new, now()).await {
@@ -301,14 +165,19 @@ pub async fn update_ticket(
     let members = support::agents(&services, &membership).await?;
     let changes = Changes {
         subject: subject.filter(|s| !s.trim().is_empty()),
-        status: Some(status_of(&status, "status")?),
-        priority: Some(priority_of(&priority, "priority")?),
-        assignee: Some(support::assignee(&assignee, &current, &members, "assignee")?),
-        category_id: Some(category_of(&category)?),
-        tags: Some(tags_of(&tags, "tags").map_err(|e| e.keeping(&[("tags", tags.as_str())]))?),
+        status: Some(form::status(&status, "status")?),
+        priority: Some(form::priority(&priority, "priority")?),
+        assignee: Some(form::assignee(
+            &assignee,
+            vocab::AccountId(current.account.id),
+            &members,
+            "assignee",
+        )?),
+        category_id: Some(form::category(&category)?),
+        tags: Some(form::tags(&tags, "tags").map_err(|e| AppError::from(e).keeping(&[("tags", tags.as_str())]))?),
         add_tags: Vec::new(),
     };
-    let ticket = tickets::get(&ws, number).await?;
+    let ticket = tickets::get(&ws, vocab::TicketNumber(number)).await?;
     let actor = support::request_actor(&services, &current, &membership);
     tickets::update(&ws, &actor, ticket.id, &changes, now()).await?;
     support::relay(&services, &ws).await;
@@ -328,8 +197,8 @@ pub async fn assign_to_me(slug: String, number: i64) -> Result<(), AppError> {
         ws,
     } = Staff::require(&slug, Role::Agent).await?;
     let members = support::agents(&services, &membership).await?;
-    let me = support::assignee("me", &current, &members, "assignee")?;
-    let ticket = tickets::get(&ws, number).await?;
+    let me = form::assignee("me", vocab::AccountId(current.account.id), &members, "assignee")?;
+    let ticket = tickets::get(&ws, vocab::TicketNumber(number)).await?;
     let actor = support::request_actor(&services, &current, &membership);
     let changes = Changes {
         assignee: Some(me),
@@ -367,12 +236,14 @@ pub async fn bulk_update(
     let members = support::agents(&services, &membership).await?;
     let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let changes = Changes {
-        status: some(&status).map(|s| status_of(&s, "bulk_status")).transpose()?,
-        priority: some(&priority).map(|p| priority_of(&p, "bulk_priority")).transpose()?,
-        assignee: some(&assignee)
-            .map(|a| support::assignee(&a, &current, &members, "bulk_assignee"))
+        status: some(&status).map(|s| form::status(&s, "bulk_status")).transpose()?,
+        priority: some(&priority)
+            .map(|p| form::priority(&p, "bulk_priority"))
             .transpose()?,
-        add_tags: tags_of(add_tag.as_deref().unwrap_or(""), "add_tag")?,
+        assignee: some(&assignee)
+            .map(|a| form::assignee(&a, vocab::AccountId(current.account.id), &members, "bulk_assignee"))
+            .transpose()?,
+        add_tags: form::tags(add_tag.as_deref().unwrap_or(""), "add_tag")?,
         ..Changes::default()
     };
     if changes.status.is_none()
@@ -405,7 +276,7 @@ pub async fn edit_message(slug: String, number: i64, message_id: i64, body: Stri
         ws,
     } = Staff::require(&slug, Role::Agent).await?;
     // The message must belong to this ticket: the domain looks it up by both ids.
-    let ticket = tickets::get(&ws, number).await?;
+    let ticket = tickets::get(&ws, vocab::TicketNumber(number)).await?;
     let actor = support::request_actor(&services, &current, &membership);
     tickets::edit_message(&ws, &actor, ticket.id, message_id, &body, now())
         .await

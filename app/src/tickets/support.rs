@@ -2,12 +2,12 @@
 //! request, the team as choices, and the parsing of the ticket forms' values.
 
 use super::types::*;
-use crate::context::{Current, Services, client_ip, reject};
+use crate::context::{Current, Services, client_ip};
 use crate::error::AppError;
 use domain::{
     WorkspaceDb, WorkspaceId,
     auth::{accounts::MembershipOf, team},
-    workspace::tickets::{Actor, Assignee, Author},
+    workspace::tickets::{Actor, Author},
 };
 use std::sync::Arc;
 
@@ -40,33 +40,6 @@ pub async fn agents(services: &Services, membership: &MembershipOf) -> Result<Ar
     team::members_at(services.landlord(), workspace, membership.team_version)
         .await
         .map_err(AppError::from)
-}
-
-/// Resolves an assignee choice: `none` unassigns, `me` is the caller, a number must be a member.
-pub fn assignee(
-    value: &str,
-    current: &Current,
-    members: &[team::Member],
-    field: &str,
-) -> Result<Option<Assignee>, AppError> {
-    let id = match value {
-        "" | "none" => return Ok(None),
-        "me" => current.account.id,
-        other => other
-            .parse()
-            .map_err(|_| reject(AppError::field(field, "Choose a member of the team.")))?,
-    };
-    members
-        .iter()
-        .find(|m| m.account_id == id)
-        .map(|m| {
-            Some(Assignee {
-                account_id: m.account_id,
-                name: m.name.clone(),
-                email: m.email.clone(),
-            })
-        })
-        .ok_or_else(|| reject(AppError::field(field, "Choose a member of the team.")))
 }
 
 pub fn agent_choices(members: Arc<[team::Member]>) -> Vec<Choice> {
@@ -111,30 +84,7 @@ pub fn size(bytes: i64) -> String {
     }
 }
 
-pub(crate) fn status_of(value: &str, field: &str) -> Result<domain::workspace::tickets::Status, AppError> {
-    domain::workspace::tickets::Status::parse(value).ok_or_else(|| reject(AppError::field(field, "Choose a status.")))
-}
-
-pub(crate) fn priority_of(value: &str, field: &str) -> Result<domain::workspace::tickets::Priority, AppError> {
-    domain::workspace::tickets::Priority::parse(value)
-        .ok_or_else(|| reject(AppError::field(field, "Choose a priority.")))
-}
-
-pub(crate) fn category_of(value: &str) -> Result<Option<i64>, AppError> {
-    match value {
-        "" | "none" => Ok(None),
-        id => id
-            .parse()
-            .map(Some)
-            .map_err(|_| reject(AppError::field("category", "Choose a category."))),
-    }
-}
-
-pub(crate) fn tags_of(value: &str, field: &str) -> Result<Vec<String>, AppError> {
-    domain::workspace::tickets::parse_tags(value).map_err(|e| reject(AppError::field(field, e.to_string())))
-}
-
-pub(crate) fn row(ticket: domain::workspace::tickets::Ticket, snippet: Option<String>) -> TicketRow {
+pub fn row(ticket: domain::workspace::tickets::Ticket, snippet: Option<String>) -> TicketRow {
     TicketRow {
         number: ticket.number,
         id: ticket.id,
@@ -150,4 +100,119 @@ pub(crate) fn row(ticket: domain::workspace::tickets::Ticket, snippet: Option<St
         updated: ticket.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         snippet,
     }
+}
+
+/// The list page's data from the domain's listing.
+pub fn list_view(
+    membership: &MembershipOf,
+    listing: domain::workspace::views::Listing,
+    agents: Arc<[team::Member]>,
+    me: i64,
+) -> ListView {
+    let panel = listing.panel;
+    ListView {
+        slug: membership.slug.clone(),
+        workspace: membership.name.clone(),
+        is_admin: membership.role != domain::auth::accounts::Role::Agent,
+        counts: counts(panel.counts),
+        rows: listing
+            .tickets
+            .into_iter()
+            .map(|(t, snippet)| row(t, snippet))
+            .collect(),
+        next: listing.next,
+        searching: listing.searching,
+        agents: agent_choices(agents),
+        categories: category_choices(panel.categories),
+        tags: panel.tags,
+        saved: panel
+            .saved
+            .into_iter()
+            .map(|v| SavedViewItem {
+                id: v.id,
+                name: v.name,
+                query: v.query,
+            })
+            .collect(),
+        me,
+    }
+}
+
+/// The ticket page's data from the domain's page of one ticket.
+pub fn ticket_view(
+    membership: &MembershipOf,
+    page: domain::workspace::ticket_page::TicketPage,
+    agents: Arc<[team::Member]>,
+    me: i64,
+    draft: Option<Draft>,
+    limits: domain::workspace::attachments::Limits,
+) -> TicketView {
+    let ticket = page.ticket;
+    let number = ticket.number;
+    let thread = page
+        .thread
+        .into_iter()
+        .map(|entry| {
+            let m = entry.message;
+            MessageView {
+                id: m.id,
+                kind: m.kind,
+                author: m.author_name,
+                html: m.html,
+                at_iso: m.created_at.to_rfc3339(),
+                edited: m.edited_at.is_some(),
+                editable_body: entry.editable.then_some(m.body),
+                attachments: entry
+                    .attachments
+                    .into_iter()
+                    .map(|a| AttachmentView {
+                        id: a.id,
+                        size: size(a.size),
+                        is_image: a.is_image(),
+                        url: format!("/w/{}/tickets/{}/files/{}", membership.slug, number, a.id),
+                        name: a.file_name,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let rating = page.rating.and_then(|r| {
+        Some(RatingInfo {
+            score: r.rating.as_deref().and_then(Score::parse)?,
+            comment: r.comment,
+            at: when(r.updated_at),
+        })
+    });
+    TicketView {
+        slug: membership.slug.clone(),
+        workspace: membership.name.clone(),
+        id: ticket.id,
+        number,
+        subject: ticket.subject,
+        status: ticket.status,
+        priority: ticket.priority,
+        requester_name: ticket.requester_name,
+        requester_email: ticket.requester_email,
+        assignee_id: ticket.assignee_account_id,
+        category_id: ticket.category_id,
+        tags: page.tags,
+        created: when(ticket.created_at),
+        thread,
+        agents: agent_choices(agents),
+        categories: category_choices(page.categories),
+        me,
+        draft,
+        limits: limits_text(limits),
+        rating,
+    }
+}
+
+/// The attachment limits in words, under a composer.
+pub fn limits_text(limits: domain::workspace::attachments::Limits) -> String {
+    format!(
+        "Up to {} files, {} each, {} together.",
+        limits.files_per_message,
+        size(limits.per_file as i64),
+        size(limits.per_message as i64)
+    )
 }

@@ -1,6 +1,7 @@
 //! What the ticket pages and their server functions exchange, the same in the browser and on the server.
 
 use serde::{Deserialize, Serialize};
+pub use vocab::{MessageKind, Priority, Score, Sort, Status};
 
 /// A choice in a select: value and label.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,8 +19,8 @@ pub struct TicketRow {
     /// The row id, which bulk actions name.
     pub id: i64,
     pub subject: String,
-    pub status: String,
-    pub priority: String,
+    pub status: Status,
+    pub priority: Priority,
     pub requester: String,
     pub assignee: Option<String>,
     /// When it was last updated: RFC 3339 in UTC to the second (`2026-12-04T03:22:51Z`), for
@@ -105,58 +106,7 @@ pub struct SavedViewItem {
     pub query: String,
 }
 
-/// The list page's filters, as they appear in its URL.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListQuery {
-    pub status: Option<String>,
-    pub priority: Option<String>,
-    pub assignee: Option<String>,
-    pub category: Option<String>,
-    pub tag: Option<String>,
-    pub requester: Option<String>,
-    pub sort: Option<String>,
-    pub after: Option<String>,
-    pub q: Option<String>,
-}
-
-impl ListQuery {
-    /// The query string of these filters (without the page cursor).
-    pub fn to_query_string(&self) -> String {
-        let pairs = [
-            ("status", &self.status),
-            ("priority", &self.priority),
-            ("assignee", &self.assignee),
-            ("category", &self.category),
-            ("tag", &self.tag),
-            ("requester", &self.requester),
-            ("sort", &self.sort),
-            ("q", &self.q),
-        ];
-        pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                v.as_deref()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("{k}={}", encode(v)))
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-}
-
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+pub use vocab::{ListQuery, encode};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListView {
@@ -188,8 +138,7 @@ pub struct AttachmentView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: i64,
-    /// `reply`, `note` or `event`.
-    pub kind: String,
+    pub kind: MessageKind,
     pub author: String,
     /// Sanitized HTML (rendered and cleaned when the message was written).
     pub html: String,
@@ -208,8 +157,8 @@ pub struct TicketView {
     pub id: i64,
     pub number: i64,
     pub subject: String,
-    pub status: String,
-    pub priority: String,
+    pub status: Status,
+    pub priority: Priority,
     pub requester_name: String,
     pub requester_email: String,
     pub assignee_id: Option<i64>,
@@ -231,8 +180,7 @@ pub struct TicketView {
 /// A requester's rating of the help on a ticket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RatingInfo {
-    /// `good` or `bad`.
-    pub score: String,
+    pub score: Score,
     pub comment: String,
     pub at: String,
 }
@@ -244,29 +192,6 @@ pub struct Draft {
     pub error: String,
 }
 
-pub const STATUSES: [(&str, &str); 6] = [
-    ("new", "New"),
-    ("open", "Open"),
-    ("pending", "Pending"),
-    ("on_hold", "On hold"),
-    ("solved", "Solved"),
-    ("closed", "Closed"),
-];
-pub const PRIORITIES: [(&str, &str); 4] = [
-    ("low", "Low"),
-    ("normal", "Normal"),
-    ("high", "High"),
-    ("urgent", "Urgent"),
-];
-
-pub fn status_label(status: &str) -> &'static str {
-    STATUSES.iter().find(|(v, _)| *v == status).map_or("?", |(_, l)| l)
-}
-
-pub fn priority_label(priority: &str) -> &'static str {
-    PRIORITIES.iter().find(|(v, _)| *v == priority).map_or("?", |(_, l)| l)
-}
-
 /// The session key of a refused reply's draft, per workspace and ticket.
 pub fn draft_key(slug: &str, number: i64) -> String {
     format!("draft:{slug}:{number}")
@@ -274,15 +199,15 @@ pub fn draft_key(slug: &str, number: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::TicketRow;
+    use super::{Priority, Status, TicketRow};
 
     fn row_updated(updated: &str) -> TicketRow {
         TicketRow {
             number: 1,
             id: 1,
             subject: "Printer".into(),
-            status: "open".into(),
-            priority: "normal".into(),
+            status: Status::Open,
+            priority: Priority::Normal,
             requester: "Ada".into(),
             assignee: None,
             updated: updated.into(),
@@ -328,8 +253,8 @@ mod tests {
             id: 7,
             number: 3,
             subject: "Printer".into(),
-            status: "open".into(),
-            priority: "high".into(),
+            status: Status::Open,
+            priority: Priority::High,
             requester_id: 1,
             requester_name: name.into(),
             requester_email: "ada@example.com".into(),
@@ -353,7 +278,7 @@ mod tests {
         assert_eq!(crate::tickets::support::when(at), "2026-12-04 03:22");
         let message = super::MessageView {
             id: 1,
-            kind: "reply".into(),
+            kind: super::MessageKind::Reply,
             author: "Ada".into(),
             html: String::new(),
             at_iso: at.to_rfc3339(),

@@ -59,7 +59,10 @@ impl WorkspaceDb {
 
     /// The SQLite PRAGMAs the workspace's connections run with, as the database reports them.
     pub async fn sqlite_pragmas(&self) -> Result<Option<SqlitePragmas>> {
-        let Db::Sqlite(sqlite) = self.db() else { return Ok(None) };
+        let sqlite = match self.db() {
+            Db::Sqlite(sqlite) => sqlite,
+            Db::Postgres(_) => return Ok(None),
+        };
         let mut conn = sqlite.pool.acquire().await?;
         let journal_mode: String = sqlx::query_scalar("pragma journal_mode").fetch_one(&mut *conn).await?;
         let synchronous: i64 = sqlx::query_scalar("pragma synchronous").fetch_one(&mut *conn).await?;
@@ -75,7 +78,10 @@ impl WorkspaceDb {
 
     /// The `plan_cache_mode` a PostgreSQL workspace's connection runs with, as the server reports it.
     pub async fn postgres_plan_cache_mode(&self) -> Result<Option<String>> {
-        let Db::Postgres(pg) = self.db() else { return Ok(None) };
+        let pg = match self.db() {
+            Db::Sqlite(_) => return Ok(None),
+            Db::Postgres(pg) => pg,
+        };
         Ok(Some(
             sqlx::query_scalar("show plan_cache_mode").fetch_one(&pg.pool).await?,
         ))

@@ -12,10 +12,7 @@ pub struct Customer {
 
 #[tracing::instrument(skip_all, fields(workspace = %ws.id()))]
 pub async fn create(ws: &WorkspaceDb, email: &str, name: &str) -> Result<Customer> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
-        return Err(Error::Invalid("Enter a valid email address.".into()));
-    }
+    let email = crate::auth::accounts::normalize_email(email)?;
     let now = Utc::now();
     on_write!(ws.db(), conn => sqlx::query_as(
         "insert into customers (email, name, created_at, updated_at) values ($1, $2, $3, $3)

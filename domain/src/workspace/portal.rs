@@ -171,7 +171,7 @@ pub fn may_see(customer: &Customer, portal: &PortalSettings, ticket: &Ticket) ->
 
 /// The ticket `number`, if the customer may see it; `NotFound` otherwise.
 pub async fn ticket(ws: &WorkspaceDb, customer: &Customer, portal: &PortalSettings, number: i64) -> Result<Ticket> {
-    let ticket = tickets::get(ws, number).await?;
+    let ticket = tickets::get(ws, vocab::TicketNumber(number)).await?;
     if may_see(customer, portal, &ticket) {
         Ok(ticket)
     } else {
@@ -224,6 +224,19 @@ pub struct Enquiry {
     pub message: String,
 }
 
+impl Enquiry {
+    /// What was typed, by input name (for a refused form to show again).
+    pub fn typed(&self) -> [(&'static str, &str); 5] {
+        [
+            ("name", &self.name),
+            ("email", &self.email),
+            ("company", &self.company),
+            ("phone", &self.phone),
+            ("message", &self.message),
+        ]
+    }
+}
+
 /// The longest enquiry message, in characters.
 pub const ENQUIRY_MAX: usize = 10_000;
 
@@ -236,8 +249,7 @@ pub fn check_enquiry(enquiry: &Enquiry) -> Result<String> {
     if name.chars().count() > 120 || name.chars().any(char::is_control) {
         return Err(field("name", "A name can be at most 120 characters long, on one line."));
     }
-    let email = crate::auth::accounts::normalize_email(&enquiry.email)
-        .map_err(|_| field("email", "Enter a valid email address, like you@example.com."))?;
+    let email = crate::auth::accounts::normalize_email(&enquiry.email).map_err(|e| e.on_field("email"))?;
     if enquiry.company.trim().chars().count() > 200 || enquiry.company.chars().any(char::is_control) {
         return Err(field(
             "company",

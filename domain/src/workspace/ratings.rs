@@ -11,7 +11,7 @@ use super::{markdown, outbox, tickets::Ticket};
 use crate::{Error, Result, WorkspaceDb, db::Tx, mail::Email, on_db, on_tx};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// How long after solving a ticket its rating can be given or changed.
@@ -19,29 +19,7 @@ pub const WINDOW: Duration = Duration::days(7);
 /// The longest comment, in characters.
 pub const COMMENT_MAX: usize = 2_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Score {
-    Good,
-    Bad,
-}
-
-impl Score {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Score::Good => "good",
-            Score::Bad => "bad",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Score> {
-        match text {
-            "good" => Some(Score::Good),
-            "bad" => Some(Score::Bad),
-            _ => None,
-        }
-    }
-}
+pub use vocab::Score;
 
 /// A ticket's rating as agents see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]

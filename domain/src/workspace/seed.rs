@@ -232,7 +232,10 @@ fn paragraph(text: &str) -> String {
 /// Adds `options.tickets` tickets to the workspace; `progress(done, total)` is called after each batch.
 pub async fn seed(ws: &WorkspaceDb, options: &SeedOptions, mut progress: impl FnMut(u64, u64)) -> Result<SeedReport> {
     let mut rng = Rng(options.seed);
-    let sqlite = matches!(ws.db(), Db::Sqlite(_));
+    let sqlite = match ws.db() {
+        Db::Sqlite(_) => true,
+        Db::Postgres(_) => false,
+    };
     let customer_count = options.customers.unwrap_or((options.tickets / 8).max(1)).max(1);
     let span = Duration::days(730);
     let start = options.now - span;

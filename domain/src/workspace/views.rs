@@ -6,11 +6,16 @@
 //! keep per (status, assignee), and "recently solved" from `solved_counts`, which triggers keep per hour, so
 //! they cost the same at a thousand tickets as at a million.
 
-use super::tickets::{COLUMNS, Status, Ticket};
+use super::{
+    search,
+    tickets::{COLUMNS, Status, Ticket},
+};
+use crate::form;
 use crate::{Error, Result, WorkspaceDb, on_db, on_write};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::sync::LazyLock;
+use vocab::{AccountId, ListQuery};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssigneeFilter {
@@ -30,32 +35,7 @@ pub struct Filter {
     pub requester: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Sort {
-    /// Most recently updated first.
-    #[default]
-    Updated,
-    /// Least recently updated first (what waits longest).
-    Oldest,
-    /// Newest tickets first.
-    Newest,
-}
-
-impl Sort {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::Updated => "updated",
-            Sort::Oldest => "oldest",
-            Sort::Newest => "newest",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Sort> {
-        [Sort::Updated, Sort::Oldest, Sort::Newest]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-}
+pub use vocab::Sort;
 
 /// Where a page starts: the sort key of the previous page's last row, as an opaque string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +76,105 @@ pub struct Page {
     pub tickets: Vec<Ticket>,
     /// The cursor of the next page, if there is one.
     pub next: Option<String>,
+}
+
+/// A list URL's request, checked: a search, or a page of a filtered view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Ranked search results (one page).
+    Search(String),
+    Page {
+        filter: Filter,
+        sort: Sort,
+        after: Option<Cursor>,
+    },
+}
+
+impl Request {
+    /// Reads the list's URL for the agent `me` (`assignee=me`). Empty values are no filter; a refusal names
+    /// the filter to correct.
+    pub fn parse(query: &ListQuery, me: AccountId) -> Result<Request> {
+        let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let statuses = match text(&query.status).as_deref() {
+            None => Vec::new(),
+            Some("unsolved") => Status::UNSOLVED.to_vec(),
+            Some("solved") => vec![Status::Solved, Status::Closed],
+            Some(one) => vec![form::status(one, "status")?],
+        };
+        let assignee = match text(&query.assignee).as_deref() {
+            None => None,
+            Some("me") => Some(AssigneeFilter::Account(me.get())),
+            Some("none") => Some(AssigneeFilter::Unassigned),
+            Some(id) => Some(AssigneeFilter::Account(id.parse().map_err(|_| Error::Field {
+                field: "assignee",
+                message: "Choose a member of the team.".into(),
+            })?)),
+        };
+        let filter = Filter {
+            statuses,
+            priority: text(&query.priority)
+                .map(|p| form::priority(&p, "priority"))
+                .transpose()?,
+            assignee,
+            category_id: text(&query.category).map(|c| form::category(&c)).transpose()?.flatten(),
+            tag: text(&query.tag),
+            requester: text(&query.requester),
+        };
+        let sort = match text(&query.sort) {
+            Some(sort) => Sort::parse(&sort).ok_or_else(|| Error::Field {
+                field: "sort",
+                message: "Choose an order.".into(),
+            })?,
+            None => Sort::Updated,
+        };
+        if let Some(q) = text(&query.q) {
+            return Ok(Request::Search(q));
+        }
+        let after = text(&query.after)
+            .map(|cursor| Cursor::parse(&cursor, sort))
+            .transpose()?;
+        Ok(Request::Page { filter, sort, after })
+    }
+}
+
+/// What the list page shows: its tickets (with a highlighted snippet each when searching), the next
+/// page's cursor, and the side panel.
+pub struct Listing {
+    pub tickets: Vec<(Ticket, Option<String>)>,
+    pub next: Option<String>,
+    pub searching: bool,
+    pub panel: Panel,
+}
+
+/// The list page's content for `query`, as the agent `me` sees it at `now`. A page past the last one is
+/// not found.
+pub async fn listing(ws: &WorkspaceDb, query: &ListQuery, me: AccountId, now: DateTime<Utc>) -> Result<Listing> {
+    const PAGE: i64 = 50;
+    let (tickets, next, searching) = match Request::parse(query, me)? {
+        Request::Search(q) => {
+            let hits = search::search(ws, &q, PAGE).await?;
+            (
+                hits.into_iter().map(|h| (h.ticket, Some(h.snippet))).collect(),
+                None,
+                true,
+            )
+        }
+        Request::Page { filter, sort, after } => {
+            let page = list(ws, &filter, sort, after.as_ref(), PAGE).await?;
+            let tickets: Vec<_> = page.tickets.into_iter().map(|t| (t, None)).collect();
+            if tickets.is_empty() && after.is_some() {
+                return Err(Error::NotFound);
+            }
+            (tickets, page.next, false)
+        }
+    };
+    let panel = panel(ws, me.get(), now).await?;
+    Ok(Listing {
+        tickets,
+        next,
+        searching,
+        panel,
+    })
 }
 
 enum Arg {
@@ -266,33 +345,16 @@ macro_rules! bind_recently {
     };
 }
 
-/// One row of a combined query: which part it belongs to (`kind`) and up to four values.
-struct PanelRow {
-    kind: String,
-    id: i64,
-    name: String,
-    extra: Option<String>,
-    n: i64,
-}
-
-/// By position, `kind, id, name, extra, n`, as [`COUNT_ROWS`] and [`panel`] select them, and without sqlx's
-/// type check (as [`Ticket`]'s reader): a list page reads a hundred of these, and looking each column up by
-/// name cost more than decoding it.
-impl<'r, R> sqlx::FromRow<'r, R> for PanelRow
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database>,
-    String: sqlx::Decode<'r, R::Database>,
-{
-    fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
-        Ok(PanelRow {
-            kind: row.try_get_unchecked(0)?,
-            id: row.try_get_unchecked(1)?,
-            name: row.try_get_unchecked(2)?,
-            extra: row.try_get_unchecked(3)?,
-            n: row.try_get_unchecked(4)?,
-        })
+crate::read_by_position! {
+    /// One row of a combined query: which part it belongs to (`kind`) and up to four values. Read by position
+    /// (see [`crate::db::rows`]), as [`COUNT_ROWS`] and [`panel`] select them: a list page reads a hundred of
+    /// these, and looking each column up by name cost more than decoding it.
+    struct PanelRow {
+        kind: String,
+        id: i64,
+        name: String,
+        extra: Option<String>,
+        n: i64,
     }
 }
 
@@ -335,29 +397,30 @@ pub struct Panel {
     pub saved: Vec<SavedView>,
 }
 
+/// [`panel`]'s statement, built once: it runs on every list page.
+static PANEL_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select kind, id, name, extra, n, pos from (
+           {COUNT_ROWS}
+           union all
+           select 'c', id, name, null, 0, row_number() over (order by name, id) from categories
+           union all
+           select 't', 0, name, null, 0, row_number() over (order by name)
+           from (select name from tags order by name limit {}) t
+           union all
+           select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
+           where account_id = $4
+         ) panel order by kind, pos",
+        super::tickets::TAG_CHOICES
+    )
+});
+
 /// [`counts`], [`super::tickets::categories`], [`super::tickets::all_tags`] and [`saved_views`] in one
 /// query: the list page is the busiest page there is, and each query costs a round trip (on SQLite a hop
 /// to the connection's thread and back) that is dearer than these small reads themselves.
 pub async fn panel(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Panel> {
-    // Built once: this runs on every list page.
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "select kind, id, name, extra, n, pos from (
-               {COUNT_ROWS}
-               union all
-               select 'c', id, name, null, 0, row_number() over (order by name, id) from categories
-               union all
-               select 't', 0, name, null, 0, row_number() over (order by name)
-               from (select name from tags order by name limit {}) t
-               union all
-               select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
-               where account_id = $4
-             ) panel order by kind, pos",
-            super::tickets::TAG_CHOICES
-        )
-    });
     let recently = Recently::before(now);
-    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => bind_recently!(sqlx::query_as(SQL.as_str()), recently)
+    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => bind_recently!(sqlx::query_as(PANEL_SQL.as_str()), recently)
         .bind(me)
         .fetch_all(pool)
         .await)?;
@@ -440,6 +503,14 @@ pub async fn delete_view(ws: &WorkspaceDb, account_id: i64, id: i64) -> Result<(
         .await
         .map(|d| d.rows_affected()))?;
     if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
+}
+
+/// The statements read by position into this module's rows, with each reader's column order.
+pub(crate) fn positional_statements() -> [(&'static str, &'static [&'static str], String); 2] {
+    [
+        ("views::panel", PanelRow::READ_ORDER, PANEL_SQL.clone()),
+        ("views::counts", PanelRow::READ_ORDER, COUNT_ROWS.to_owned()),
+    ]
 }
 
 #[cfg(test)]

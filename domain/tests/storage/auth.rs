@@ -1,7 +1,4 @@
-use crate::{
-    helpers::{TestEnv, queued_emails},
-    on_both_backends,
-};
+use crate::helpers::{TestEnv, queued_emails};
 use chrono::{Duration, Utc};
 use domain::{
     Error,
@@ -14,19 +11,7 @@ use domain::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-on_both_backends!(
-    link_tokens_have_256_bits_and_only_their_hash_is_stored,
-    a_link_is_valid_until_it_expires_and_not_a_second_later,
-    twenty_concurrent_redemptions_of_one_link_succeed_exactly_once,
-    checking_a_link_for_the_confirm_page_does_not_use_it_up,
-    the_newest_code_wins_and_a_code_is_bound_to_its_account,
-    five_wrong_guesses_void_a_code,
-    twenty_concurrent_wrong_guesses_count_five_and_the_code_stays_void,
-    a_right_guess_racing_wrong_ones_never_revives_a_used_code,
-    accounts_authenticate_without_telling_unknown_emails_from_wrong_passwords,
-    memberships_give_a_role_per_workspace,
-    mailed_links_and_codes_are_not_readable_from_a_database_dump,
-);
+testkit::both_backends!(setup = crate::helpers::env; link_tokens_have_256_bits_and_only_their_hash_is_stored, a_link_is_valid_until_it_expires_and_not_a_second_later, twenty_concurrent_redemptions_of_one_link_succeed_exactly_once, checking_a_link_for_the_confirm_page_does_not_use_it_up, the_newest_code_wins_and_a_code_is_bound_to_its_account, five_wrong_guesses_void_a_code, twenty_concurrent_wrong_guesses_count_five_and_the_code_stays_void, a_right_guess_racing_wrong_ones_never_revives_a_used_code, accounts_authenticate_without_telling_unknown_emails_from_wrong_passwords, memberships_give_a_role_per_workspace, mailed_links_and_codes_are_not_readable_from_a_database_dump);
 
 fn secret(s: &str) -> SecretString {
     SecretString::from(s.to_owned())

@@ -1,13 +1,10 @@
 // Both test binaries (storage, timing) include this file; each uses part of it.
 #![allow(dead_code)]
 
-#[path = "../support/pg_scratch.rs"]
-mod pg_scratch;
-
 use domain::{Landlord, StorageConfig, TenantRouter, db::Backend};
-use pg_scratch::PgScratch;
 use std::sync::Arc;
 use tempfile::TempDir;
+use testkit::postgres::PgScratch;
 
 pub struct TestEnv {
     pub router: TenantRouter,
@@ -27,25 +24,14 @@ impl TestEnv {
     }
 }
 
-/// Runs `$test(env)` once on SQLite and once on PostgreSQL.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name($crate::helpers::sqlite_env(Default::default()).await).await
-                }
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    if let Some(env) = $crate::helpers::postgres_env(Default::default()).await {
-                        super::$name(env).await
-                    }
-                }
-            }
-        )*
-    };
+/// The environment a storage test body takes, on `backend` ([`testkit::both_backends!`]'s setup).
+pub async fn env(backend: Backend) -> TestEnv {
+    match backend {
+        Backend::Sqlite => sqlite_env(Default::default()).await,
+        Backend::Postgres => postgres_env(Default::default())
+            .await
+            .expect("PostgreSQL answered a moment ago"),
+    }
 }
 
 pub async fn sqlite_env(config: StorageConfig) -> TestEnv {
@@ -64,18 +50,15 @@ pub async fn sqlite_env(config: StorageConfig) -> TestEnv {
     }
 }
 
-pub fn postgres_admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
 /// A fresh landlord database and a name prefix of its own on the test server; dropped with the env.
 pub async fn postgres_env(config: StorageConfig) -> Option<TestEnv> {
-    let admin_url = postgres_admin_url();
+    let admin_url = testkit::postgres::url();
     let dir = tempfile::tempdir().unwrap();
     let Some((config, scratch)) = PgScratch::create(&admin_url, &dir.path().join("data"), config).await else {
-        if std::env::var_os("FERRODESK_REQUIRE_POSTGRES").is_some() {
-            panic!("PostgreSQL is required but does not answer at {admin_url}");
-        }
+        assert!(
+            !testkit::postgres::required(),
+            "PostgreSQL is required but does not answer at {admin_url}"
+        );
         eprintln!("skipped: no PostgreSQL at {admin_url}");
         return None;
     };

@@ -1,10 +1,7 @@
-use crate::{
-    helpers::{TestEnv, agent, all_tickets, new_ticket},
-    on_both_backends,
-};
+use crate::helpers::{TestEnv, agent, all_tickets, new_ticket};
 use domain::workspace::{audit, customers, settings, tickets};
 
-on_both_backends!(every_read_of_one_workspace_sees_only_its_own_data);
+testkit::both_backends!(setup = crate::helpers::env; every_read_of_one_workspace_sees_only_its_own_data);
 
 async fn every_read_of_one_workspace_sees_only_its_own_data(env: TestEnv) {
     let a = env.router.create_workspace("acme", "Acme").await.unwrap();
@@ -43,7 +40,7 @@ async fn every_read_of_one_workspace_sees_only_its_own_data(env: TestEnv) {
         assert!(seen.contains(own), "{own} is visible in its own workspace");
         assert!(!seen.contains(other), "{other} leaked into {own}'s workspace: {seen}");
         // Ids are per database: the same id in another workspace is that workspace's own row.
-        let first = tickets::get(&ws, 1).await.unwrap();
+        let first = tickets::get(&ws, tickets::TicketNumber(1)).await.unwrap();
         assert_eq!(first.subject, own);
     }
 }

@@ -1,12 +1,7 @@
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::helpers::TestEnv;
 use domain::{Error, WorkspaceStatus, db::Backend, workspace::customers};
 
-on_both_backends!(
-    a_workspace_is_created_active_with_its_own_database,
-    slugs_are_validated_and_unique,
-    rename_suspend_resume_and_schedule_deletion,
-    deleting_a_workspace_removes_its_database_files_and_key,
-);
+testkit::both_backends!(setup = crate::helpers::env; a_workspace_is_created_active_with_its_own_database, slugs_are_validated_and_unique, rename_suspend_resume_and_schedule_deletion, deleting_a_workspace_removes_its_database_files_and_key, the_landlord_holds_every_control_plane_table_and_no_ticket_data, concurrent_creations_of_one_slug_make_exactly_one_workspace, a_scheduled_deletion_happens_once_it_is_due_and_not_before);
 
 async fn a_workspace_is_created_active_with_its_own_database(env: TestEnv) {
     let workspace = env.router.create_workspace("acme", "  Acme Inc.  ").await.unwrap();
@@ -139,8 +134,6 @@ async fn deleting_a_workspace_removes_its_database_files_and_key(env: TestEnv) {
     assert!(again.id > keep.id);
 }
 
-on_both_backends!(the_landlord_holds_every_control_plane_table_and_no_ticket_data);
-
 async fn the_landlord_holds_every_control_plane_table_and_no_ticket_data(env: TestEnv) {
     let sql = match env.backend() {
         Backend::Sqlite => "select name from sqlite_master where type = 'table'",
@@ -175,8 +168,6 @@ async fn the_landlord_holds_every_control_plane_table_and_no_ticket_data(env: Te
     }
 }
 
-on_both_backends!(concurrent_creations_of_one_slug_make_exactly_one_workspace);
-
 async fn concurrent_creations_of_one_slug_make_exactly_one_workspace(env: TestEnv) {
     let attempts: Vec<_> = (0..6)
         .map(|n| {
@@ -197,8 +188,6 @@ async fn concurrent_creations_of_one_slug_make_exactly_one_workspace(env: TestEn
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, WorkspaceStatus::Active);
 }
-
-on_both_backends!(a_scheduled_deletion_happens_once_it_is_due_and_not_before);
 
 async fn a_scheduled_deletion_happens_once_it_is_due_and_not_before(env: TestEnv) {
     let now = chrono::Utc::now();

@@ -1,21 +1,12 @@
-#[path = "../support/smtp_sink.rs"]
-mod smtp_sink;
-
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::helpers::TestEnv;
 use chrono::{Duration, Utc};
 use domain::{
     jobs,
     mail::{self, Email, Mailer},
 };
-use smtp_sink::SmtpSink;
+use testkit::smtp_sink::{self, SmtpSink};
 
-on_both_backends!(
-    a_queued_message_commits_or_rolls_back_with_its_transaction,
-    messages_reach_a_real_smtp_server_with_text_and_html_parts,
-    an_smtp_outage_loses_nothing_and_duplicates_nothing,
-    without_an_smtp_server_messages_are_written_as_eml_files,
-    two_workers_at_once_send_each_message_once,
-);
+testkit::both_backends!(setup = crate::helpers::env; a_queued_message_commits_or_rolls_back_with_its_transaction, messages_reach_a_real_smtp_server_with_text_and_html_parts, an_smtp_outage_loses_nothing_and_duplicates_nothing, without_an_smtp_server_messages_are_written_as_eml_files, two_workers_at_once_send_each_message_once);
 
 fn email(n: usize) -> Email {
     Email {

@@ -9,6 +9,7 @@ mod isolation;
 mod lifecycle;
 mod mail;
 mod portal;
+mod readers;
 mod recovery;
 mod registration;
 mod router;

@@ -1,7 +1,4 @@
-use crate::{
-    helpers::{TestEnv, queued_emails},
-    on_both_backends,
-};
+use crate::helpers::{TestEnv, queued_emails};
 use chrono::{Duration, Utc};
 use domain::{
     Error,
@@ -13,10 +10,7 @@ use domain::{
 };
 use secrecy::SecretString;
 
-on_both_backends!(
-    a_magic_link_is_mailed_only_to_an_existing_account_and_signs_it_in_once,
-    a_password_reset_sets_a_new_password_and_a_refused_one_keeps_the_link,
-);
+testkit::both_backends!(setup = crate::helpers::env; a_magic_link_is_mailed_only_to_an_existing_account_and_signs_it_in_once, a_password_reset_sets_a_new_password_and_a_refused_one_keeps_the_link);
 
 const PASSWORD: &str = "seven swans a-swimming";
 

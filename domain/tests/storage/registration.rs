@@ -1,7 +1,4 @@
-use crate::{
-    helpers::{TestEnv, queued_emails},
-    on_both_backends,
-};
+use crate::helpers::{TestEnv, queued_emails};
 use chrono::Utc;
 use domain::{
     auth::{
@@ -13,11 +10,7 @@ use domain::{
 };
 use secrecy::SecretString;
 
-on_both_backends!(
-    signing_up_makes_an_account_a_workspace_an_owner_and_two_emails,
-    the_emailed_code_verifies_the_address,
-    bad_input_is_reported_on_its_field_and_leaves_nothing_behind,
-);
+testkit::both_backends!(setup = crate::helpers::env; signing_up_makes_an_account_a_workspace_an_owner_and_two_emails, the_emailed_code_verifies_the_address, bad_input_is_reported_on_its_field_and_leaves_nothing_behind);
 
 const PASSWORD: &str = "lanterns over the harbour";
 

@@ -1,15 +1,8 @@
-use crate::{
-    helpers::{TestEnv, sqlite_env},
-    on_both_backends,
-};
+use crate::helpers::{TestEnv, sqlite_env};
 use domain::{Landlord, StorageConfig, TenantRouter, on_db};
 use std::sync::Arc;
 
-on_both_backends!(
-    two_requests_opening_the_same_cold_workspace_get_one_pool,
-    a_workspace_database_that_is_behind_is_migrated_when_opened,
-    a_read_that_ends_well_keeps_its_connection_warm_and_no_other_does,
-);
+testkit::both_backends!(setup = crate::helpers::env; two_requests_opening_the_same_cold_workspace_get_one_pool, a_workspace_database_that_is_behind_is_migrated_when_opened, a_read_that_ends_well_keeps_its_connection_warm_and_no_other_does);
 
 async fn two_requests_opening_the_same_cold_workspace_get_one_pool(env: TestEnv) {
     let workspace = env.router.create_workspace("acme", "Acme").await.unwrap();

@@ -1,7 +1,7 @@
 //! Sign-ins with an injected clock: the idle timeout and the absolute lifetime are enforced by the server,
 //! and ending a sign-in (one, all, or by suspending the account) takes effect on the next check.
 
-use crate::{helpers::TestEnv, on_both_backends};
+use crate::helpers::TestEnv;
 use chrono::{Duration, Utc};
 use domain::auth::{
     accounts,
@@ -13,6 +13,8 @@ use tower_sessions_core::{
     SessionStore as _,
     session::{Id, Record},
 };
+
+testkit::both_backends!(setup = crate::helpers::env; session_rows_hold_a_hash_of_the_cookie_id_never_the_id, a_sign_in_is_found_by_its_live_cookie_session, the_check_brings_the_active_memberships, an_idle_sign_in_ends_after_the_idle_timeout, a_busy_sign_in_ends_at_the_absolute_lifetime, ending_sign_ins_one_all_or_by_suspension);
 
 const POLICY: SessionPolicy = SessionPolicy {
     idle: Duration::minutes(30),
@@ -330,12 +332,3 @@ async fn session_rows_hold_a_hash_of_the_cookie_id_never_the_id(env: TestEnv) {
 fn stored_id(text: &str) -> Id {
     text.parse().unwrap()
 }
-
-on_both_backends!(
-    session_rows_hold_a_hash_of_the_cookie_id_never_the_id,
-    a_sign_in_is_found_by_its_live_cookie_session,
-    the_check_brings_the_active_memberships,
-    an_idle_sign_in_ends_after_the_idle_timeout,
-    a_busy_sign_in_ends_at_the_absolute_lifetime,
-    ending_sign_ins_one_all_or_by_suspension,
-);

@@ -1,7 +1,4 @@
-use crate::{
-    helpers::{TestEnv, queued_emails},
-    on_both_backends,
-};
+use crate::helpers::{TestEnv, queued_emails};
 use chrono::Utc;
 use domain::{
     Error, Workspace,
@@ -13,12 +10,7 @@ use domain::{
 };
 use secrecy::SecretString;
 
-on_both_backends!(
-    an_invitee_accepts_with_a_new_account_and_joins_with_the_invited_role,
-    a_refused_acceptance_does_not_use_up_the_invitation,
-    roles_limit_who_may_invite_and_manage,
-    the_last_owner_can_be_neither_demoted_nor_removed,
-);
+testkit::both_backends!(setup = crate::helpers::env; an_invitee_accepts_with_a_new_account_and_joins_with_the_invited_role, a_refused_acceptance_does_not_use_up_the_invitation, roles_limit_who_may_invite_and_manage, the_last_owner_can_be_neither_demoted_nor_removed, two_owners_demoting_each_other_at_once_leave_one_owner, the_team_held_in_memory_follows_every_change_to_it);
 
 const PASSWORD: &str = "copper kettle on the stove";
 
@@ -307,8 +299,6 @@ async fn the_last_owner_can_be_neither_demoted_nor_removed(env: TestEnv) {
     );
 }
 
-on_both_backends!(two_owners_demoting_each_other_at_once_leave_one_owner);
-
 async fn two_owners_demoting_each_other_at_once_leave_one_owner(env: TestEnv) {
     let landlord = env.router.landlord();
     let (first, workspace) = owner(&env, true).await;
@@ -349,8 +339,6 @@ async fn two_owners_demoting_each_other_at_once_leave_one_owner(env: TestEnv) {
         }
     }
 }
-
-on_both_backends!(the_team_held_in_memory_follows_every_change_to_it);
 
 /// The version the owner's membership of `workspace` reads, and the team as of it.
 async fn team_as_seen_by(env: &TestEnv, viewer: i64, workspace: &Workspace) -> (i64, Vec<(String, Role)>) {

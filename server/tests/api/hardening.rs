@@ -6,7 +6,6 @@
 use crate::{
     auth::{PASSWORD, expect},
     helpers::{Backend, TestApp, TestOptions, cookie_of, header, session_cookie, spawn_app_with},
-    on_both_backends,
 };
 use serde_json::Value;
 
@@ -257,7 +256,7 @@ async fn a_long_password_counts_to_its_last_character(backend: Backend) {
     expect(sign_in_from(&app, "192.0.2.1", long, None).await, 200).await;
 }
 
-on_both_backends!(
+testkit::both_backends!(
     a_long_password_counts_to_its_last_character,
     a_burst_of_wrong_passwords_gets_exactly_the_allowance_and_the_owner_still_gets_in,
     from_a_known_address_wrong_passwords_have_an_allowance_of_their_own,
