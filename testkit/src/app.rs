@@ -91,14 +91,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         settings.turnstile_verify_url = url;
     }
     let postgres = if options.postgres {
-        let admin_url = crate::postgres::url();
-        let (storage, scratch) = PgScratch::create(&admin_url, &settings.data_dir, settings.storage())
-            .await
-            .expect("PostgreSQL answers at TEST_DATABASE_URL (or 127.0.0.1:5432)");
-        settings.database_url = storage.database_url;
-        settings.tenant_servers = storage.tenant_servers;
-        settings.name_prefix = storage.name_prefix;
-        Some(scratch)
+        Some(on_postgres(&mut settings).await)
     } else {
         None
     };
@@ -139,6 +132,19 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         shutdown: Some(tx),
         server: Some(server),
     }
+}
+
+/// Moves `settings`' storage to a scratch landlord database and name prefix on the PostgreSQL test server,
+/// dropped with the value returned.
+pub async fn on_postgres(settings: &mut Settings) -> PgScratch {
+    let admin_url = crate::postgres::url();
+    let (storage, scratch) = PgScratch::create(&admin_url, &settings.data_dir, settings.storage())
+        .await
+        .expect("PostgreSQL answers at TEST_DATABASE_URL (or 127.0.0.1:5432)");
+    settings.database_url = storage.database_url;
+    settings.tenant_servers = storage.tenant_servers;
+    settings.name_prefix = storage.name_prefix;
+    scratch
 }
 
 /// A minimal built site: the public assets of the repository and a stylesheet in `pkg/` (named with a hash

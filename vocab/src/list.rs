@@ -17,6 +17,29 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The filters a list URL understands, by their names in it (the page cursor `after` is not one).
+    pub const FILTERS: [&'static str; 8] = [
+        "status",
+        "priority",
+        "assignee",
+        "category",
+        "tag",
+        "requester",
+        "sort",
+        "q",
+    ];
+
+    /// The filters of a list's query string (with or without its `?`), anything else dropped: what a saved
+    /// view keeps.
+    pub fn filters_of(query: &str) -> String {
+        query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|pair| ListQuery::FILTERS.contains(&pair.split('=').next().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
     /// The query string of these filters (without the page cursor).
     pub fn to_query_string(&self) -> String {
         let pairs = [
@@ -70,5 +93,29 @@ mod tests {
         };
         assert_eq!(query.to_query_string(), "status=unsolved&q=printer%20jam%26co");
         assert_eq!(encode("é~"), "%C3%A9~");
+    }
+
+    #[test]
+    fn a_saved_view_keeps_only_the_filters() {
+        assert_eq!(
+            ListQuery::filters_of("?status=open&after=12&evil=1&q=printer&tag=vip"),
+            "status=open&q=printer&tag=vip"
+        );
+        assert_eq!(ListQuery::filters_of(""), "");
+        // Every filter the query string writes is one a saved view keeps.
+        let all = ListQuery {
+            status: Some("a".into()),
+            priority: Some("a".into()),
+            assignee: Some("a".into()),
+            category: Some("a".into()),
+            tag: Some("a".into()),
+            requester: Some("a".into()),
+            sort: Some("a".into()),
+            q: Some("a".into()),
+            after: Some("a".into()),
+        };
+        let written = all.to_query_string();
+        assert_eq!(ListQuery::filters_of(&written), written);
+        assert_eq!(written.split('&').count(), ListQuery::FILTERS.len());
     }
 }

@@ -291,32 +291,10 @@ pub async fn save_view(slug: String, name: String, query: String) -> Result<(), 
     use domain::auth::accounts::Role;
     use domain::workspace::views;
     let Staff { current, ws, .. } = Staff::require(&slug, Role::Agent).await?;
-    // Only the filters a list URL understands are kept.
-    let query: String = query
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|pair| {
-            let key = pair.split('=').next().unwrap_or("");
-            [
-                "status",
-                "priority",
-                "assignee",
-                "category",
-                "tag",
-                "requester",
-                "sort",
-                "q",
-            ]
-            .contains(&key)
-        })
-        .collect::<Vec<_>>()
-        .join("&");
+    let query = ListQuery::filters_of(&query);
     views::save_view(&ws, current.account.id, &name, &query, now())
         .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Form { message, .. } => AppError::field("name", message).keeping(&[("name", name.as_str())]),
-            other => other,
-        })?;
+        .map_err(|e| AppError::from(e).keeping(&[("name", name.as_str())]))?;
     Ok(())
 }
 

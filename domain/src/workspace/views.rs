@@ -460,6 +460,14 @@ pub async fn saved_views(ws: &WorkspaceDb, account_id: i64) -> Result<Vec<SavedV
     .await)?)
 }
 
+/// A refusal of a view to save, shown beside its name (the form's one input).
+fn name_error(message: &str) -> Error {
+    Error::Field {
+        field: "name",
+        message: message.to_owned(),
+    }
+}
+
 /// Saves (or replaces, by name) one of the agent's views.
 pub async fn save_view(
     ws: &WorkspaceDb,
@@ -470,17 +478,17 @@ pub async fn save_view(
 ) -> Result<SavedView> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
-        return Err(Error::Invalid("A view's name must be 1 to 60 characters long.".into()));
+        return Err(name_error("A view's name must be 1 to 60 characters long."));
     }
     if query.len() > 1000 {
-        return Err(Error::Invalid("That view has too many filters to save.".into()));
+        return Err(name_error("That view has too many filters to save."));
     }
     let count: i64 = on_db!(ws.db(), pool => sqlx::query_scalar("select count(*) from saved_views where account_id = $1")
         .bind(account_id)
         .fetch_one(pool)
         .await)?;
     if count >= 50 {
-        return Err(Error::Invalid("You have 50 saved views; delete one first.".into()));
+        return Err(name_error("You have 50 saved views; delete one first."));
     }
     Ok(on_write!(ws.db(), conn => sqlx::query_as(
         "insert into saved_views (account_id, name, query, created_at) values ($1, $2, $3, $4)

@@ -192,14 +192,7 @@ async fn main() {
         ..Settings::default()
     };
     let _scratch = if args.postgres {
-        let admin = testkit::postgres::url();
-        let (storage, scratch) = testkit::postgres::PgScratch::create(&admin, &settings.data_dir, settings.storage())
-            .await
-            .expect("PostgreSQL answers at TEST_DATABASE_URL");
-        settings.database_url = storage.database_url;
-        settings.tenant_servers = storage.tenant_servers;
-        settings.name_prefix = storage.name_prefix;
-        Some(scratch)
+        Some(testkit::app::on_postgres(&mut settings).await)
     } else {
         None
     };
