@@ -16,10 +16,7 @@ use crate::{
     auth::{PASSWORD, expect},
     helpers::{TestApp, cookie_of},
 };
-use app::{
-    portal::api::{PortalRedeemLink, PortalRequestLink},
-    tickets::api::{CreateTicket, ListQuery, TicketList},
-};
+use app::tickets::api::{CreateTicket, ListQuery, TicketList};
 use serde_json::Value;
 
 pub(crate) struct Ticket {
@@ -130,35 +127,7 @@ pub(crate) async fn set_up(app: &TestApp, slug: &'static str, upper: &'static st
     }
 
     // The portal customer signs in by the emailed link, once, before the load.
-    expect(
-        app.call_fn(
-            &PortalRequestLink {
-                slug: slug.into(),
-                email: customer_email.clone(),
-                turnstile: None,
-            },
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
-    let link = app
-        .email(&customer_email, "Sign in to", 1)
-        .await
-        .link(&format!("{}/p/{slug}/signin/", app.address));
-    let token = link.rsplit('/').next().unwrap().to_owned();
-    let redeemed = app
-        .call_fn(
-            &PortalRedeemLink {
-                slug: slug.into(),
-                token: token.clone(),
-            },
-            None,
-        )
-        .await;
-    let customer = cookie_of(&redeemed);
-    expect(redeemed, 200).await;
+    let customer = crate::portal::portal_sign_in(app, slug, &customer_email, 1).await;
 
     Ws {
         slug,

@@ -50,7 +50,7 @@ async fn open_ticket(app: &TestApp, cookie: &str, slug: &str, requester: &str, s
 }
 
 /// Signs `email` in to the portal of `slug` through the emailed link; returns the session cookie.
-async fn portal_sign_in(app: &TestApp, slug: &str, email: &str, count: usize) -> String {
+pub(crate) async fn portal_sign_in(app: &TestApp, slug: &str, email: &str, count: usize) -> String {
     expect(
         app.call_fn(
             &PortalRequestLink {
