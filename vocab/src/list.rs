@@ -64,7 +64,8 @@ impl ListQuery {
     }
 }
 
-/// Percent-encodes a query value.
+/// Percent-encodes a value (RFC 3986: everything but letters, digits and `-._~`), for a query string or an
+/// RFC 5987 file name.
 pub fn encode(value: &str) -> String {
     value
         .bytes()

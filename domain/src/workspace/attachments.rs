@@ -407,16 +407,7 @@ pub fn content_disposition(name: &str, inline: bool) -> String {
         .chars()
         .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
         .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = vocab::encode(&name);
     let kind = if inline { "inline" } else { "attachment" };
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
