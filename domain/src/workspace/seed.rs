@@ -12,11 +12,16 @@ use crate::{Result, WorkspaceDb, db::Db, on_db};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{Connection, QueryBuilder};
 
-/// A small, fast, deterministic generator (SplitMix64).
-struct Rng(u64);
+/// A small, fast, deterministic generator (SplitMix64): the seeder's data, and the durability harness's
+/// schedule of kills and writes.
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -24,8 +29,14 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+    /// In `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// In `low..=high`.
+    pub fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.below(high - low + 1)
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -38,7 +49,7 @@ impl Rng {
 
     /// A Zipf-like index in `0..n`: small indexes are much more likely.
     fn skewed(&mut self, n: u64) -> u64 {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         ((n as f64).powf(u) - 1.0).floor().min(n as f64 - 1.0) as u64
     }
 }

@@ -22,33 +22,8 @@ pub(crate) struct Write {
     pub(crate) body: String,
 }
 
-/// A small, seedable generator (SplitMix64): the schedule of kills and what each client writes.
-#[derive(Clone)]
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// In `0..n`.
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// In `low..=high`.
-    pub(crate) fn between(&mut self, low: u64, high: u64) -> u64 {
-        low + self.below(high - low + 1)
-    }
-}
+/// The schedule of kills and what each client writes come from the seeder's generator.
+pub(crate) use domain::workspace::seed::Rng;
 
 /// The `n`th marker: `zq` and eight letters. Letters only, so SQLite's FTS5 and PostgreSQL's parser each
 /// see one word.
