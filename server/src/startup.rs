@@ -205,7 +205,14 @@ impl Application {
     ) -> Result<(), StartupError> {
         let draining = self.draining;
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        // A response written in more than one piece must not wait for the client's delayed ACK (Nagle's
+        // algorithm): on a reused connection that held every static file back by about 40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp: &mut tokio::net::TcpStream| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY could not be set on a connection");
+            }
+        });
+        axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 draining.store(true, Ordering::Relaxed);

@@ -6,7 +6,8 @@
 //! directory, signs an owner up over HTTP, seeds the workspace with `ferrodesk seed`'s generator, then
 //! measures over HTTP with keep-alive connections, as a browser would (but asking for uncompressed pages
 //! unless `--encoding` gives an `Accept-Encoding`, as Chromium's `gzip, deflate, br, zstd`):
-//! the full list page (server-rendered, filtered, 50 rows), the view counts, a ticket page, search for a
+//! the full list page (server-rendered, filtered, 50 rows), a static file on the same connection, the view
+//! counts, a ticket page, search for a
 //! rare and a common word, list pages per second with 8 connections, durable ticket creation (each
 //! answered after its commit) with 8 connections, and the memory the process holds. `--only list` (never
 //! part of a default run) makes `--requests` All-open list pages and nothing else: run under callgrind with
@@ -277,6 +278,12 @@ async fn main() {
             samples.push(client.get("/w/bench/tickets?status=unsolved").await);
         }
         percentiles("list page, All open (50 rows, full HTML)", samples);
+        // On the same kept-alive connection: a static file must come faster than a page.
+        let mut samples = Vec::new();
+        for _ in 0..n {
+            samples.push(client.get("/pkg/ferrodesk.css").await);
+        }
+        percentiles("static file (/pkg stylesheet, 4.6 KB)", samples);
         let mut samples = Vec::new();
         for _ in 0..n {
             samples.push(client.get("/w/bench/tickets?status=unsolved&assignee=me").await);
