@@ -9,6 +9,7 @@ use super::{
 };
 use crate::{
     Error, Result, WorkspaceDb,
+    auth::accounts::normalize_email,
     db::Tx,
     workspace::{markdown, outbox, search},
 };
@@ -28,12 +29,6 @@ pub struct NewTicket {
     pub category_id: Option<i64>,
     pub tags: Vec<String>,
     pub assignee: Option<Assignee>,
-}
-
-fn check_email(email: &str) -> Result<String> {
-    vocab::EmailAddress::parse(email)
-        .map(vocab::EmailAddress::into_string)
-        .map_err(|refused| invalid(refused.0))
 }
 
 /// The name a new requester gets: the one given, else the address's local part.
@@ -65,7 +60,7 @@ pub async fn create(ws: &WorkspaceDb, actor: &Actor, new: &NewTicket, now: DateT
 pub fn check_new(new: &NewTicket) -> Result<()> {
     check_subject(&new.subject).map_err(|e| e.on_field("subject"))?;
     check_body(&new.body).map_err(|e| e.on_field("body"))?;
-    check_email(&new.requester_email).map_err(|e| e.on_field("requester_email"))?;
+    normalize_email(&new.requester_email).map_err(|e| e.on_field("requester_email"))?;
     Ok(())
 }
 
@@ -80,7 +75,7 @@ pub(crate) async fn create_in(
 ) -> Result<(Ticket, i64)> {
     let subject = check_subject(&new.subject).map_err(|e| e.on_field("subject"))?;
     let (html, body) = (body.html.as_str(), body.text);
-    let email = check_email(&new.requester_email).map_err(|e| e.on_field("requester_email"))?;
+    let email = normalize_email(&new.requester_email).map_err(|e| e.on_field("requester_email"))?;
     let priority = new.priority.unwrap_or(Priority::Normal);
     if let Some(category) = new.category_id {
         category_exists(tx, category)
@@ -233,7 +228,7 @@ mod tests {
 
     #[test]
     fn addresses_and_subjects_are_checked() {
-        assert_eq!(check_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert_eq!(normalize_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
         for bad in [
             "",
             "ada",
@@ -243,7 +238,7 @@ mod tests {
             "ada@example.com\r\nBcc: x@y.z",
             "<a@b.c>",
         ] {
-            assert!(check_email(bad).is_err(), "{bad:?}");
+            assert!(normalize_email(bad).is_err(), "{bad:?}");
         }
         assert!(check_subject("Hello\r\nBcc: x@y.z").is_err());
         assert!(check_subject(&"x".repeat(201)).is_err());
