@@ -4,15 +4,12 @@
 use super::{Services, client_ip, fail, now, reject};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
-use domain::auth::{
-    limits::{Limited, SlidingWindow},
-    sign_ins,
-};
+use domain::auth::{limits::Limited, sign_ins};
 
 fn limited(limit: Limited, what: &str, key: &str) -> AppError {
-    let retry_after_secs = limit.retry_after.num_seconds().max(1) as u64;
-    tracing::warn!(event = "rate_limited", limit = what, key = ?key, retry_after_secs, "request refused by a rate limit");
-    AppError::Limited { retry_after_secs }
+    AppError::Limited {
+        retry_after_secs: limit.refuse(what, key),
+    }
 }
 
 /// Counts one auth request from the client's address; refuses it when the address is over its limit.
@@ -32,14 +29,6 @@ pub fn client_ip_key() -> String {
     match client_ip() {
         Some(ip) => format!("ip:{ip}"),
         None => "ip:unknown".to_owned(),
-    }
-}
-
-/// Refuses when `key` (an account or address) has used up `window`; counts nothing.
-pub fn check_limit(window: &SlidingWindow, what: &str, key: &str) -> Result<(), AppError> {
-    match window.check(key, now()) {
-        Ok(()) => Ok(()),
-        Err(limit) => fail(limited(limit, what, key)),
     }
 }
 

@@ -8,8 +8,8 @@ mod sign_in;
 mod staff;
 
 pub use limits::{
-    FailureSlot, account_key, check_limit, client_ip_key, limit_ip, limit_mail, reserve_failure, reserve_sign_in,
-    turnstile, typed_hash,
+    FailureSlot, account_key, client_ip_key, limit_ip, limit_mail, reserve_failure, reserve_sign_in, turnstile,
+    typed_hash,
 };
 pub use portal::{PortalCurrent, begin_portal, end_portal, portal_in, public_workspace, require_portal};
 pub use redirects::{landing, safe_next};

@@ -24,6 +24,16 @@ pub struct Limited {
     pub retry_after: Duration,
 }
 
+impl Limited {
+    /// Logs the refusal of `key` by the limit named `what` (the security log's `rate_limited` event) and
+    /// returns the whole seconds to wait, at least one, for `Retry-After`.
+    pub fn refuse(&self, what: &str, key: &str) -> u64 {
+        let retry_after_secs = self.retry_after.num_seconds().max(1) as u64;
+        tracing::warn!(event = "rate_limited", limit = what, key = ?key, retry_after_secs, "request refused by a rate limit");
+        retry_after_secs
+    }
+}
+
 impl SlidingWindow {
     pub fn new(max: usize, window: Duration) -> SlidingWindow {
         SlidingWindow {

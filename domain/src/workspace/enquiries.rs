@@ -72,9 +72,7 @@ impl Rules<'_> {
 }
 
 fn within(window: &SlidingWindow, what: &str, key: &str, now: DateTime<Utc>) -> Result<()> {
-    window.check(key, now).map_err(|limit| {
-        let retry_after_secs = limit.retry_after.num_seconds().max(1) as u64;
-        tracing::warn!(event = "rate_limited", limit = what, key = ?key, retry_after_secs, "request refused by a rate limit");
-        Error::Limited { retry_after_secs }
+    window.check(key, now).map_err(|limit| Error::Limited {
+        retry_after_secs: limit.refuse(what, key),
     })
 }
