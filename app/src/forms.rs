@@ -173,3 +173,37 @@ pub fn textarea_text(text: String) -> String {
         text
     }
 }
+
+/// A button that copies `text` to the clipboard; `what` (" the portal address") completes its name for screen
+/// readers. It appears once the page
+/// has come alive in the browser: without JavaScript it could do nothing, and the text beside it can be
+/// selected and copied by hand.
+#[component]
+pub fn CopyButton(text: String, what: &'static str) -> impl IntoView {
+    let alive = RwSignal::new(false);
+    let copied = RwSignal::new(false);
+    Effect::new(move || alive.set(true));
+    view! {
+        <Show when=move || alive.get()>
+            <button type="button" class="copy" on:click={
+                let text = text.clone();
+                move |_| {
+                    copy(&text);
+                    copied.set(true);
+                }
+            }>
+                <span aria-live="polite">{move || if copied.get() { "Copied" } else { "Copy" }}</span>
+                <span class="visually-hidden">{what}</span>
+            </button>
+        </Show>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn copy(text: &str) {
+    // The promise settles on its own; a refusal leaves the text to be copied by hand.
+    let _ = window().navigator().clipboard().write_text(text);
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn copy(_text: &str) {}

@@ -1,6 +1,7 @@
 //! The Ferrodesk web app: components, routes and server functions shared by the server (`ssr`) and the
 //! browser (`hydrate`).
 #![forbid(unsafe_code)]
+#![recursion_limit = "256"]
 
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -8,7 +9,7 @@ pub mod context;
 pub mod error;
 mod forms;
 pub mod insights;
-mod layout;
+pub mod layout;
 mod pages;
 pub mod portal;
 #[cfg(feature = "ssr")]
@@ -20,7 +21,7 @@ pub mod workspace;
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
-    Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment,
+    Lazy, LazyRoute, OptionalParamSegment, ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
     lazy_route,
 };
@@ -48,6 +49,7 @@ macro_rules! lazy_page {
 
 lazy_page! {
     SignUpRoute => auth::pages::SignUp,
+    SignInRoute => auth::pages::SignIn,
     SignInCodeRoute => auth::pages::SignInCode,
     MagicLinkRoute => auth::pages::MagicLink,
     MagicLinkConfirmRoute => auth::pages::MagicLinkConfirm,
@@ -55,8 +57,9 @@ lazy_page! {
     ResetPasswordRoute => auth::pages::ResetPassword,
     AccountRoute => auth::pages::Account,
     InvitationRoute => workspace::pages::AcceptInvitationPage,
-    WorkspaceRoute => workspace::pages::WorkspaceHome,
-    TeamRoute => workspace::pages::Team,
+    WorkspaceRoute => workspace::home::WorkspaceHome,
+    TeamRoute => workspace::pages::TeamPage,
+    SettingsRoute => workspace::settings::Settings,
     TicketsRoute => tickets::pages::TicketList,
     TicketRoute => tickets::pages::TicketPage,
     NewTicketRoute => tickets::pages::NewTicket,
@@ -83,7 +86,6 @@ pub mod paths {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    use auth::pages as a;
 
     view! {
         <Title formatter=|text: String| {
@@ -98,7 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::Home ssr=SsrMode::Async/>
                     <Route path=StaticSegment("offline") view=pages::Offline/>
                     <Route path=StaticSegment("signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("signin") view=a::SignIn ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("signin"), StaticSegment("code")) view={Lazy::<SignInCodeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("signin"), StaticSegment("link")) view={Lazy::<MagicLinkRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("signin"), StaticSegment("link"), ParamSegment("token")) view={Lazy::<MagicLinkConfirmRoute>::new()} ssr=SsrMode::Async/>
@@ -108,6 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("invitations"), ParamSegment("token")) view={Lazy::<InvitationRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug")) view={Lazy::<WorkspaceRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("team")) view={Lazy::<TeamRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("settings"), OptionalParamSegment("topic")) view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets")) view={Lazy::<TicketsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets"), StaticSegment("new")) view={Lazy::<NewTicketRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("w"), ParamSegment("slug"), StaticSegment("tickets"), ParamSegment("number")) view={Lazy::<TicketRoute>::new()} ssr=SsrMode::Async/>

@@ -3,7 +3,7 @@
 // off (plain form posts), since every one of these pages is a form.
 import { test, expect, Page } from '@playwright/test';
 import { codeIn, linkIn, newestMail } from './mail';
-import { PASSWORD, newPage, ready, signUp, unique } from './people';
+import { PASSWORD, newPage, ready, signOut, signUp, unique } from './people';
 
 async function verify(page: Page, js: boolean, email: string) {
   const code = codeIn(await newestMail(email, 1, 'verification'));
@@ -24,7 +24,7 @@ for (const js of [true, false]) {
     await expect(page.getByText('not verified yet')).toBeVisible();
     await verify(page, js, who.email);
 
-    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await signOut(page);
     await expect(page).toHaveURL(/\/signin\?signed_out=1$/);
     await expect(page.getByText('You are signed out.')).toBeVisible();
     await ready(page, js);
@@ -79,7 +79,7 @@ for (const js of [true, false]) {
     const who = unique('team');
     await signUp(owner, js, who);
     await verify(owner, js, who.email);
-    await owner.goto(`/w/${who.slug}/team`);
+    await owner.goto(`/w/${who.slug}/settings/team`);
     await ready(owner, js);
     const teammate = unique('mate').email;
     await owner.getByLabel('Email').fill(teammate);
@@ -101,7 +101,11 @@ for (const js of [true, false]) {
     await mate.getByRole('button', { name: /^Join / }).click();
     await expect(mate).toHaveURL(new RegExp(`/w/${who.slug}$`));
     await expect(mate.getByRole('heading', { level: 1 })).toHaveText(`Engines ${who.slug}`);
-    await expect(mate.getByText('You are an agent here.')).toBeVisible();
+    // An agent's navigation has no Settings; the owner's has.
+    const nav = (page: Page) => page.getByRole('navigation', { name: 'Workspace' });
+    await expect(nav(mate).getByRole('link', { name: 'Tickets' })).toBeVisible();
+    await expect(nav(mate).getByRole('link', { name: 'Settings' })).toHaveCount(0);
+    await expect(nav(owner).getByRole('link', { name: 'Settings' })).toBeVisible();
 
     await owner.reload();
     await expect(owner.getByRole('cell', { name: teammate })).toBeVisible();

@@ -39,3 +39,9 @@ export async function signUp(page: Page, js: boolean, who: { email: string; slug
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Engines ${who.slug}`);
 }
 
+
+/** Signs out from the account menu in the header. */
+export async function signOut(page: Page) {
+  await page.locator('.account-menu > summary').click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+}

@@ -15,7 +15,7 @@ test('the HTML served before any script runs already contains the page', async (
   expect(response.status()).toBe(200);
   const html = await response.text();
   expect(html).toContain('The help desk that keeps every customer');
-  expect(html).toContain('<nav aria-label="Main">');
+  expect(html).toContain('<nav aria-label="Main" class="public-nav">');
   expect(html).toMatch(/<title>Ferrodesk<\/title>/);
 });
 

@@ -297,6 +297,9 @@ pub fn Account() -> impl IntoView {
                                     {move || (matches!(resend.value().get(), Some(Ok(()))) || resent.get().is_some()).then(|| view! { <p role="status">"A new code is on its way."</p> })}
                                 </div>
                             })}
+                            {move || matches!(verify.value().get(), Some(Ok(()))).then(|| view! {
+                                <p class="notice-ok" role="status">"Your address is verified. You can invite your team now."</p>
+                            })}
                             <h2>"Your workspaces"</h2>
                             {if me.workspaces.is_empty() {
                                 view! { <p>"You are not a member of any workspace yet."</p> }.into_any()
@@ -304,7 +307,10 @@ pub fn Account() -> impl IntoView {
                                 view! {
                                     <ul class="workspace-list">
                                         {me.workspaces.into_iter().map(|w| view! {
-                                            <li><a href=format!("/w/{}", w.slug)>{w.name}</a> " · " {w.role}</li>
+                                            <li>
+                                                <a href=format!("/w/{}", w.slug)>{w.name.clone()}</a> " · " {w.role} " · "
+                                                <a href=format!("/w/{}/tickets?status=unsolved", w.slug)>"Tickets" <span class="visually-hidden">" of " {w.name}</span></a>
+                                            </li>
                                         }).collect_view()}
                                     </ul>
                                 }.into_any()

@@ -1,10 +1,10 @@
 //! The team's pages about customers: the satisfaction report (a chart drawn as SVG on the server, with the
-//! same numbers in a table), the feedback inbox, and the portal panel of the workspace page.
+//! same numbers in a table), and the feedback inbox.
 
 use super::api::*;
 use crate::{
     auth::pages::LoadError,
-    forms::{Field, FormError, error_of, textarea_text},
+    forms::{FormError, error_of},
     portal::pages::FeedbackFields,
 };
 use leptos::prelude::*;
@@ -193,45 +193,6 @@ pub fn FeedbackInbox() -> impl IntoView {
                     }
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
-            })}
-        </Suspense>
-    }
-}
-
-/// The workspace page's part about the customer side: addresses to share, the embeddable form, and (for
-/// admins) the portal's colour and organization sharing.
-#[component]
-pub fn PortalPanel(slug: Memo<String>) -> impl IntoView {
-    let save = ServerAction::<SavePortalSettings>::new();
-    let error = error_of(save.value());
-    let settings = Resource::new(
-        move || (slug.get(), save.version().get()),
-        |(slug, _)| portal_settings(slug),
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                settings.await.ok().map(|s| view! {
-                    <section class="panel" aria-labelledby="portal-title">
-                        <h2 id="portal-title">"Customer portal"</h2>
-                        <ul>
-                            <li>"Portal: " <a href=s.portal_url.clone()>{s.portal_url.clone()}</a></li>
-                            <li>"Contact form: " <a href=s.contact_url.clone()>{s.contact_url.clone()}</a></li>
-                        </ul>
-                        <label for="embed-snippet">"Put the contact form on your own site with this snippet"</label>
-                        <textarea id="embed-snippet" readonly rows="3">{textarea_text(s.embed_snippet.clone())}</textarea>
-                        {s.is_admin.then(|| view! {
-                            <ActionForm action=save>
-                                <FormError error/>
-                                {move || save.value().get().and_then(Result::ok).map(|_| view! { <p class="notice-ok" role="status">"Saved."</p> })}
-                                <input type="hidden" name="slug" value=s.slug.clone()/>
-                                <Field label="Portal colour" name="brand_color" required=false hint="#rrggbb, for example #0b6bcb" value=s.brand_color.clone() error/>
-                                <Field label="Organizations: email domains whose customers see each other's requests" name="shared_domains" required=false hint="Separated by commas, for example acme.com, acme.co.uk" value=s.shared_domains.clone() error/>
-                                <button type="submit">"Save portal settings"</button>
-                            </ActionForm>
-                        })}
-                    </section>
-                })
             })}
         </Suspense>
     }

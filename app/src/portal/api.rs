@@ -362,11 +362,12 @@ pub async fn submit_enquiry(
         .await
         .map_err(|e| keep(e.into()))?;
     services.relayer.soon(&ws);
-    let base = if embed.is_some_and(|e| !e.is_empty()) {
-        "embed"
-    } else {
-        "p"
-    };
+    let embedded = embed.is_some_and(|e| !e.is_empty());
+    if embedded {
+        // The owner's checklist ticks "put the contact form on your site".
+        domain::workspace::home::note_embedded_form_used(&ws, now()).await?;
+    }
+    let base = if embedded { "embed" } else { "p" };
     redirect(&format!("/{base}/{}/contact?sent=1", workspace.slug));
     Ok(())
 }

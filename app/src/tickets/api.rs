@@ -16,11 +16,11 @@ pub use super::support;
 #[cfg(feature = "ssr")]
 use domain::form;
 
-/// The ticket list: a view's page of tickets (or search results), the counts of the built-in views, and
-/// what the filters offer.
+/// The ticket list: a view's page of tickets (or search results) and what the filters offer. The views'
+/// counts and the saved views are the navigation's ([`crate::layout::api::shell_state`]).
 #[server(endpoint = "w/tickets")]
 pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> Result<ListView, AppError> {
-    use crate::context::{Staff, now};
+    use crate::context::Staff;
     use domain::auth::accounts::Role;
     let Staff {
         current,
@@ -29,7 +29,7 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
         ws,
     } = Staff::require(&slug, Role::Agent).await?;
     let me = current.account.id;
-    let listing = domain::workspace::views::listing(&ws, &query, vocab::AccountId(me), now()).await?;
+    let listing = domain::workspace::views::listing(&ws, &query, vocab::AccountId(me)).await?;
     let agents = support::agents(&services, &membership).await?;
     Ok(support::list_view(&membership, listing, agents, me))
 }
@@ -306,6 +306,16 @@ pub async fn delete_view(slug: String, id: i64) -> Result<(), AppError> {
     domain::workspace::views::delete_view(&ws, current.account.id, id)
         .await
         .map_err(AppError::from)
+}
+
+/// The workspace's categories, by name.
+#[server(endpoint = "w/categories")]
+pub async fn categories(slug: String) -> Result<Vec<Choice>, AppError> {
+    use crate::context::Staff;
+    use domain::auth::accounts::Role;
+    let Staff { ws, .. } = Staff::require(&slug, Role::Agent).await?;
+    let categories = domain::workspace::tickets::categories(&ws).await?;
+    Ok(support::category_choices(categories))
 }
 
 /// Adds a category (owners and admins).

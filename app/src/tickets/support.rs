@@ -113,8 +113,6 @@ pub fn list_view(
     ListView {
         slug: membership.slug.clone(),
         workspace: membership.name.clone(),
-        is_admin: membership.role != domain::auth::accounts::Role::Agent,
-        counts: counts(panel.counts),
         rows: listing
             .tickets
             .into_iter()
@@ -125,15 +123,6 @@ pub fn list_view(
         agents: agent_choices(agents),
         categories: category_choices(panel.categories),
         tags: panel.tags,
-        saved: panel
-            .saved
-            .into_iter()
-            .map(|v| SavedViewItem {
-                id: v.id,
-                name: v.name,
-                query: v.query,
-            })
-            .collect(),
         me,
     }
 }

@@ -112,8 +112,6 @@ pub use vocab::{ListQuery, encode};
 pub struct ListView {
     pub slug: String,
     pub workspace: String,
-    pub is_admin: bool,
-    pub counts: ViewCounts,
     pub rows: Vec<TicketRow>,
     /// The next page's cursor.
     pub next: Option<String>,
@@ -122,7 +120,6 @@ pub struct ListView {
     pub agents: Vec<Choice>,
     pub categories: Vec<Choice>,
     pub tags: Vec<String>,
-    pub saved: Vec<SavedViewItem>,
     pub me: i64,
 }
 

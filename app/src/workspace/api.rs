@@ -1,7 +1,10 @@
 //! Server functions of a workspace's team: members, invitations, roles, the sign-in code setting.
 //! Every one resolves the workspace from the signed-in person's own memberships and checks the role it needs.
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    tickets::api::{TicketRow, ViewCounts},
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -59,12 +62,115 @@ fn view_of(membership: &domain::auth::accounts::MembershipOf, verified: bool) ->
     }
 }
 
-/// The workspace, as its member sees it.
-#[server(endpoint = "w/overview")]
-pub async fn workspace_overview(slug: String) -> Result<WorkspaceView, AppError> {
+/// A workspace's start page for one member (see [`workspace_home`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HomeView {
+    pub workspace: WorkspaceView,
+    pub counts: ViewCounts,
+    pub my_open: Vec<TicketRow>,
+    pub unassigned: Vec<TicketRow>,
+    /// What others changed since the member's previous visit, last changed first.
+    pub changed: Vec<TicketRow>,
+    pub more_changed: bool,
+    /// When the previous visit ended (`2026-12-04 03:22 UTC`); `None` on the first.
+    pub since: Option<String>,
+    pub portal_url: String,
+    pub contact_url: String,
+    /// For owners, while something on it is left to do.
+    pub checklist: Option<Vec<ChecklistItem>>,
+}
+
+/// One step of the owner's getting-started checklist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    pub label: String,
+    pub done: bool,
+    /// Where it is done.
+    pub href: String,
+    /// How the item gets its tick.
+    pub hint: String,
+}
+
+/// The start page: the member's open tickets, the unassigned ones, what others changed since the member's
+/// last visit (this call is a visit), the views' counts, the addresses to share, and for owners the
+/// getting-started checklist until every step on it is done.
+#[server(endpoint = "w/home")]
+pub async fn workspace_home(slug: String) -> Result<HomeView, AppError> {
+    use crate::{
+        context::{Staff, now},
+        tickets::support::{agents, counts, row},
+    };
     use domain::auth::accounts::Role;
-    let (current, membership) = crate::context::require_member(&slug, Role::Agent).await?;
-    Ok(view_of(&membership, current.account.email_verified_at.is_some()))
+    let Staff {
+        current,
+        membership,
+        services,
+        ws,
+    } = Staff::require(&slug, Role::Agent).await?;
+    let home = domain::workspace::home::look(&ws, current.account.id, now()).await?;
+    let verified = current.account.email_verified_at.is_some();
+    let base = services.base_url.trim_end_matches('/');
+    let portal_url = format!("{base}/p/{}", membership.slug);
+    let checklist = if membership.role == Role::Owner {
+        let branded = domain::workspace::portal::portal_settings(&ws)
+            .await?
+            .brand_color
+            .is_some();
+        let team = agents(&services, &membership).await?;
+        let settings = format!("/w/{}/settings", membership.slug);
+        let items = vec![
+            item(
+                "Verify your email address",
+                verified,
+                "/account",
+                "Enter the code we emailed you.",
+            ),
+            item(
+                "Invite your team",
+                team.len() > 1,
+                &format!("{settings}/team"),
+                "Ticks when a teammate has joined.",
+            ),
+            item(
+                "Brand your portal",
+                branded,
+                &format!("{settings}/portal"),
+                "Give the customer portal your colour.",
+            ),
+            item(
+                "Put the contact form on your site",
+                home.form_used,
+                &format!("{settings}/portal#embed"),
+                "Ticks when the first enquiry arrives through it.",
+            ),
+        ];
+        (!items.iter().all(|i| i.done)).then_some(items)
+    } else {
+        None
+    };
+    let rows = |tickets: Vec<domain::workspace::tickets::Ticket>| tickets.into_iter().map(|t| row(t, None)).collect();
+    Ok(HomeView {
+        workspace: view_of(&membership, verified),
+        counts: counts(home.counts),
+        my_open: rows(home.my_open),
+        unassigned: rows(home.unassigned),
+        changed: rows(home.changed),
+        more_changed: home.more_changed,
+        since: home.since.map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        contact_url: format!("{portal_url}/contact"),
+        portal_url,
+        checklist,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn item(label: &str, done: bool, href: &str, hint: &str) -> ChecklistItem {
+    ChecklistItem {
+        label: label.to_owned(),
+        done,
+        href: href.to_owned(),
+        hint: hint.to_owned(),
+    }
 }
 
 /// The team page: members and, for owners and admins, what they may change.
@@ -118,7 +224,7 @@ pub async fn invite(slug: String, email: String, role: String) -> Result<(), App
     {
         Ok(()) => {
             tracing::info!(event = "member_invited", account = current.account.id, workspace = %workspace.id, role = role.as_str(), "invitation sent");
-            crate::context::redirect(&format!("/w/{}/team?invited=1", workspace.slug));
+            crate::context::redirect(&format!("/w/{}/settings/team?invited=1", workspace.slug));
             Ok(())
         }
         Err(error) => Err(keep(error.into())),

@@ -1,4 +1,4 @@
-//! A workspace's start page, its team page, and the page an invitation link opens.
+//! A workspace's team page (and the Settings area's, which manages it), and the page an invitation link opens.
 
 use super::api::*;
 use crate::{
@@ -8,7 +8,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::hooks::use_params_map;
 
 fn slug() -> Memo<String> {
     let params = use_params_map();
@@ -17,71 +17,31 @@ fn slug() -> Memo<String> {
 
 const ROLES: [(&str, &str); 3] = [("agent", "Agent"), ("admin", "Admin"), ("owner", "Owner")];
 
+/// The team page of the navigation.
 #[component]
-pub fn WorkspaceHome() -> impl IntoView {
-    let slug = slug();
-    let overview = Resource::new(move || slug.get(), workspace_overview);
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(ws) => view! {
-                        <Title text=ws.name.clone()/>
-                        <section class="panel" aria-labelledby="ws-title">
-                            <h1 id="ws-title">{ws.name.clone()}</h1>
-                            {(!ws.verified).then(|| view! {
-                                <p class="banner" role="status">
-                                    "Your email address is not verified yet, so you cannot invite anyone. "
-                                    <A href="/account">"Enter your code"</A>
-                                </p>
-                            })}
-                            <p>"You are " {article(&ws.role)} " " <strong>{ws.role.clone()}</strong> " here."</p>
-                            <nav aria-label="Workspace">
-                                <ul class="workspace-nav">
-                                    <li><a href=format!("/w/{}/tickets?status=unsolved", ws.slug)>"Tickets"</a></li>
-                                    <li><a href=format!("/w/{}/team", ws.slug)>"Team"</a></li>
-                                    <li><a href=format!("/w/{}/feedback", ws.slug)>"Feedback"</a></li>
-                                    <li><a href=format!("/w/{}/reports", ws.slug)>"Satisfaction"</a></li>
-                                    <li><A href="/account">"Your account"</A></li>
-                                </ul>
-                            </nav>
-                        </section>
-                        <crate::insights::pages::PortalPanel slug/>
-                    }.into_any(),
-                    Err(error) => view! { <LoadError error/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+pub fn TeamPage() -> impl IntoView {
+    view! { <Team/> }
 }
 
-fn article(role: &str) -> &'static str {
-    if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    }
-}
-
+/// The team: everyone's name, address and role. With `manage` (the Settings area's page), owners and admins
+/// also invite people, change roles and remove members; anyone may leave.
 #[component]
-pub fn Team() -> impl IntoView {
+pub fn Team(#[prop(optional)] manage: bool) -> impl IntoView {
     let slug = slug();
     let invite = ServerAction::<Invite>::new();
     let change = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let code = ServerAction::<SetSignInCode>::new();
     let invite_error = error_of(invite.value());
     let member_error = Signal::derive(move || {
         error_of(change.value())
             .get()
             .or_else(|| error_of(remove.value()).get())
-            .or_else(|| error_of(code.value()).get())
     });
     let team = Resource::new(
         move || {
             (
                 slug.get(),
-                invite.version().get() + change.version().get() + remove.version().get() + code.version().get(),
+                invite.version().get() + change.version().get() + remove.version().get(),
             )
         },
         |(slug, _)| team(slug),
@@ -89,17 +49,27 @@ pub fn Team() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let invited = move || matches!(invite.value().get(), Some(Ok(()))) || query.with(|q| q.get("invited").is_some());
     view! {
-        <Title text="Team"/>
+        {(!manage).then(|| view! { <Title text="Team"/> })}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match team.await {
                     Ok(view) => {
-                        let TeamView { workspace, can_manage, members } = view;
+                        let TeamView { workspace, can_manage: manager, members } = view;
+                        let can_manage = manager && manage;
                         let ws_slug = workspace.slug.clone();
                         view! {
                             <section class="panel" aria-labelledby="team-title">
-                                <p><a href=format!("/w/{}", ws_slug)>{workspace.name.clone()}</a></p>
-                                <h1 id="team-title">"Team"</h1>
+                                {if manage {
+                                    view! { <h2 id="team-title">"Members"</h2> }.into_any()
+                                } else {
+                                    view! { <h1 id="team-title">"Team"</h1> }.into_any()
+                                }}
+                                {(manager && !manage).then(|| view! {
+                                    <p><a href=format!("/w/{ws_slug}/settings/team")>"Invite people and change roles in Settings"</a></p>
+                                })}
+                                {(manage && !manager).then(|| view! {
+                                    <p class="hint">"Only owners and admins with a verified address can invite people and change roles."</p>
+                                })}
                                 <FormError error=member_error/>
                                 <table class="members">
                                     <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
@@ -148,8 +118,6 @@ pub fn Team() -> impl IntoView {
                             </section>
                             {if can_manage {
                                 let slug_for_invite = ws_slug.clone();
-                                let slug_for_code = ws_slug.clone();
-                                let required = workspace.require_sign_in_code;
                                 view! {
                                     <section class="panel" aria-labelledby="invite-title">
                                         <h2 id="invite-title">"Invite a teammate"</h2>
@@ -165,23 +133,6 @@ pub fn Team() -> impl IntoView {
                                                 </select>
                                             </div>
                                             <button type="submit" class="primary">"Send invitation"</button>
-                                        </ActionForm>
-                                    </section>
-                                    <section class="panel" aria-labelledby="security-title">
-                                        <h2 id="security-title">"Sign-in security"</h2>
-                                        <p>
-                                            {if required {
-                                                "Staff enter a code sent to their email after their password."
-                                            } else {
-                                                "Staff sign in with their password alone."
-                                            }}
-                                        </p>
-                                        <ActionForm action=code>
-                                            <input type="hidden" name="slug" value=slug_for_code.clone()/>
-                                            <input type="hidden" name="required" value=(!required).to_string()/>
-                                            <button type="submit">
-                                                {if required { "Stop asking for an emailed code" } else { "Ask staff for an emailed code at sign-in" }}
-                                            </button>
                                         </ActionForm>
                                     </section>
                                 }.into_any()

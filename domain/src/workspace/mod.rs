@@ -6,6 +6,7 @@ pub mod audit;
 pub mod customers;
 pub mod enquiries;
 pub mod feedback;
+pub mod home;
 pub mod markdown;
 pub mod outbox;
 pub mod portal;

@@ -138,7 +138,7 @@ impl Request {
 }
 
 /// What the list page shows: its tickets (with a highlighted snippet each when searching), the next
-/// page's cursor, and the side panel.
+/// page's cursor, and what to filter by.
 pub struct Listing {
     pub tickets: Vec<(Ticket, Option<String>)>,
     pub next: Option<String>,
@@ -146,9 +146,9 @@ pub struct Listing {
     pub panel: Panel,
 }
 
-/// The list page's content for `query`, as the agent `me` sees it at `now`. A page past the last one is
+/// The list page's content for `query`, as the agent `me` sees it. A page past the last one is
 /// not found.
-pub async fn listing(ws: &WorkspaceDb, query: &ListQuery, me: AccountId, now: DateTime<Utc>) -> Result<Listing> {
+pub async fn listing(ws: &WorkspaceDb, query: &ListQuery, me: AccountId) -> Result<Listing> {
     const PAGE: i64 = 50;
     let (tickets, next, searching) = match Request::parse(query, me)? {
         Request::Search(q) => {
@@ -168,7 +168,7 @@ pub async fn listing(ws: &WorkspaceDb, query: &ListQuery, me: AccountId, now: Da
             (tickets, page.next, false)
         }
     };
-    let panel = panel(ws, me.get(), now).await?;
+    let panel = panel(ws).await?;
     Ok(Listing {
         tickets,
         next,
@@ -386,44 +386,73 @@ pub async fn counts(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Cou
     Ok(counts)
 }
 
-/// What the ticket list shows beside the tickets: the built-in views' counts, the categories and tags to
-/// filter by, and the agent's saved views.
+/// What the workspace's navigation shows on every staff page: the built-in views' counts and the agent's
+/// saved views.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Nav {
+    pub counts: Counts,
+    pub saved: Vec<SavedView>,
+}
+
+/// [`nav`]'s statement, built once: it runs on every staff page.
+static NAV_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "select kind, id, name, extra, n, pos from (
+           {COUNT_ROWS}
+           union all
+           select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
+           where account_id = $4
+         ) nav order by kind, pos"
+    )
+});
+
+/// [`counts`] and [`saved_views`] in one query: every staff page shows them, and each query costs a round
+/// trip (on SQLite a hop to the connection's thread and back) that is dearer than these small reads.
+pub async fn nav(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Nav> {
+    let recently = Recently::before(now);
+    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => bind_recently!(sqlx::query_as(NAV_SQL.as_str()), recently)
+        .bind(me)
+        .fetch_all(pool)
+        .await)?;
+    let mut nav = Nav::default();
+    for row in rows {
+        match row.kind.as_str() {
+            "s" => nav.saved.push(SavedView {
+                id: row.id,
+                name: row.name,
+                query: row.extra.unwrap_or_default(),
+            }),
+            _ => tally(&mut nav.counts, &row, me),
+        }
+    }
+    Ok(nav)
+}
+
+/// What the ticket list offers to filter by beside its tickets: the categories and the first tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Panel {
-    pub counts: Counts,
     pub categories: Vec<super::tickets::Category>,
     /// The first [`super::tickets::TAG_CHOICES`] tags by name.
     pub tags: Vec<String>,
-    pub saved: Vec<SavedView>,
 }
 
 /// [`panel`]'s statement, built once: it runs on every list page.
 static PANEL_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "select kind, id, name, extra, n, pos from (
-           {COUNT_ROWS}
-           union all
-           select 'c', id, name, null, 0, row_number() over (order by name, id) from categories
+           select 'c' as kind, id, name, cast(null as text) as extra, cast(0 as bigint) as n,
+                  row_number() over (order by name, id) as pos from categories
            union all
            select 't', 0, name, null, 0, row_number() over (order by name)
            from (select name from tags order by name limit {}) t
-           union all
-           select 's', id, name, query, 0, row_number() over (order by name, id) from saved_views
-           where account_id = $4
          ) panel order by kind, pos",
         super::tickets::TAG_CHOICES
     )
 });
 
-/// [`counts`], [`super::tickets::categories`], [`super::tickets::all_tags`] and [`saved_views`] in one
-/// query: the list page is the busiest page there is, and each query costs a round trip (on SQLite a hop
-/// to the connection's thread and back) that is dearer than these small reads themselves.
-pub async fn panel(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Panel> {
-    let recently = Recently::before(now);
-    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => bind_recently!(sqlx::query_as(PANEL_SQL.as_str()), recently)
-        .bind(me)
-        .fetch_all(pool)
-        .await)?;
+/// [`super::tickets::categories`] and [`super::tickets::all_tags`] in one query, for the list page.
+pub async fn panel(ws: &WorkspaceDb) -> Result<Panel> {
+    let rows: Vec<PanelRow> = on_db!(ws.db(), pool => sqlx::query_as(PANEL_SQL.as_str()).fetch_all(pool).await)?;
     let mut panel = Panel::default();
     for row in rows {
         match row.kind.as_str() {
@@ -431,13 +460,7 @@ pub async fn panel(ws: &WorkspaceDb, me: i64, now: DateTime<Utc>) -> Result<Pane
                 id: row.id,
                 name: row.name,
             }),
-            "t" => panel.tags.push(row.name),
-            "s" => panel.saved.push(SavedView {
-                id: row.id,
-                name: row.name,
-                query: row.extra.unwrap_or_default(),
-            }),
-            _ => tally(&mut panel.counts, &row, me),
+            _ => panel.tags.push(row.name),
         }
     }
     Ok(panel)
@@ -514,9 +537,10 @@ pub async fn delete_view(ws: &WorkspaceDb, account_id: i64, id: i64) -> Result<(
 }
 
 /// The statements read by position into this module's rows, with each reader's column order.
-pub(crate) fn positional_statements() -> [(&'static str, &'static [&'static str], String); 2] {
+pub(crate) fn positional_statements() -> [(&'static str, &'static [&'static str], String); 3] {
     [
         ("views::panel", PanelRow::READ_ORDER, PANEL_SQL.clone()),
+        ("views::nav", PanelRow::READ_ORDER, NAV_SQL.clone()),
         ("views::counts", PanelRow::READ_ORDER, COUNT_ROWS.to_owned()),
     ]
 }

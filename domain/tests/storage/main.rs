@@ -5,6 +5,7 @@
 mod auth;
 mod encryption;
 mod helpers;
+mod home;
 mod isolation;
 mod lifecycle;
 mod mail;

@@ -1,5 +1,5 @@
-//! The ticket list: views and saved views, categories, filters and search, bulk changes to the selected
-//! tickets, and the rows.
+//! The ticket list: filters and search, saving them as a view, bulk changes to the selected tickets, and the
+//! rows. The views themselves are in the workspace's navigation.
 
 use super::{choice_options, keyboard::Shortcuts, options, param};
 use crate::{
@@ -45,24 +45,16 @@ pub fn TicketList() -> impl IntoView {
     let query = list_query();
     let bulk = ServerAction::<BulkUpdate>::new();
     let save = ServerAction::<SaveView>::new();
-    let unsave = ServerAction::<DeleteView>::new();
-    let add_category = ServerAction::<CreateCategory>::new();
-    let remove_category = ServerAction::<DeleteCategory>::new();
     let bulk_error = error_of(bulk.value());
     let save_error = error_of(save.value());
-    let category_error = error_of(add_category.value());
+    // The navigation's counts and saved views follow what these change.
+    Effect::watch(
+        move || bulk.version().get() + save.version().get(),
+        |_, _, _| crate::layout::refresh_shell(),
+        false,
+    );
     let list = Resource::new(
-        move || {
-            (
-                slug.get(),
-                query.get(),
-                bulk.version().get()
-                    + save.version().get()
-                    + unsave.version().get()
-                    + add_category.version().get()
-                    + remove_category.version().get(),
-            )
-        },
+        move || (slug.get(), query.get(), bulk.version().get() + save.version().get()),
         // Boxed: on the server this future is the whole server function, which the resource would
         // otherwise move by value through several wrappers on every page.
         |(slug, query, _)| Box::pin(ticket_list(slug, query)),
@@ -74,7 +66,7 @@ pub fn TicketList() -> impl IntoView {
                 match list.await {
                     Ok(view) => {
                         let q = query.get_untracked();
-                        view! { <ListBody view q bulk save unsave add_category remove_category bulk_error save_error category_error/> }.into_any()
+                        view! { <ListBody view q bulk save bulk_error save_error/> }.into_any()
                     }
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
@@ -84,31 +76,23 @@ pub fn TicketList() -> impl IntoView {
 }
 
 #[component]
-#[allow(clippy::too_many_arguments)]
 fn ListBody(
     view: ListView,
     q: ListQuery,
     bulk: ServerAction<BulkUpdate>,
     save: ServerAction<SaveView>,
-    unsave: ServerAction<DeleteView>,
-    add_category: ServerAction<CreateCategory>,
-    remove_category: ServerAction<DeleteCategory>,
     bulk_error: Signal<Option<crate::error::AppError>>,
     save_error: Signal<Option<crate::error::AppError>>,
-    category_error: Signal<Option<crate::error::AppError>>,
 ) -> impl IntoView {
     let ListView {
         slug,
         workspace,
-        is_admin,
-        counts,
         rows,
         next,
         searching,
         agents,
         categories,
         tags,
-        saved,
         me: _,
     } = view;
     let base = format!("/w/{slug}/tickets");
@@ -118,12 +102,19 @@ fn ListBody(
     } else {
         format!("{base}?{current_query}")
     };
-    let builtin = [
-        ("My open", "status=unsolved&assignee=me", counts.my_open),
-        ("Unassigned", "status=unsolved&assignee=none", counts.unassigned),
-        ("All open", "status=unsolved", counts.all_open),
-        ("Recently solved", "status=solved&sort=updated", counts.recently_solved),
-    ];
+    let title = crate::layout::VIEWS
+        .iter()
+        .find(|(_, query)| *query == current_query)
+        .map_or("Tickets", |(name, _)| *name);
+    // Any filter besides the words searched for opens the filters, unless it is one of the built-in views.
+    let filtering = !crate::layout::VIEWS.iter().any(|(_, query)| *query == current_query)
+        && (q.status.is_some()
+            || q.priority.is_some()
+            || q.assignee.is_some()
+            || q.category.is_some()
+            || q.tag.is_some()
+            || q.requester.is_some()
+            || q.sort.is_some());
     let get = |v: &Option<String>| v.clone().unwrap_or_default();
     let next_link = next.map(|cursor| {
         let sep = if current_query.is_empty() { "?" } else { "&" };
@@ -142,91 +133,37 @@ fn ListBody(
     let priorities: Vec<(&str, &str)> = Priority::choices().collect();
     let sorts: Vec<(&str, &str)> = Sort::choices().collect();
     let empty = rows.is_empty();
+    let save_form = (!current_query.is_empty()).then(|| {
+        let (slug, current_query) = (slug.clone(), current_query.clone());
+        view! {
+            <details class="save-view" open=move || save_error.get().is_some()>
+                <summary>"Save these filters as a view"</summary>
+                <ActionForm action=save>
+                    <FormError error=save_error/>
+                    <input type="hidden" name="slug" value=slug/>
+                    <input type="hidden" name="query" value=current_query/>
+                    <Field label="Name of the view" name="name" error=save_error/>
+                    <button type="submit">"Save view"</button>
+                </ActionForm>
+            </details>
+        }
+    });
     view! {
         <div class="tickets-layout">
-            <aside class="views-panel" aria-label="Views">
-                <p><a class="button primary" href=format!("{base}/new") data-key="c">"New ticket"</a></p>
-                <h2>"Views"</h2>
-                <ul class="view-list">
-                    {builtin.into_iter().map(|(name, query, count)| {
-                        let active = current_query == query;
-                        view! {
-                            <li>
-                                <a href=format!("{base}?{query}") aria-current=active.then_some("page")>
-                                    <span>{name}</span> <span class="count">{count}</span>
-                                </a>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-                {(!saved.is_empty()).then(|| view! {
-                    <h2>"Your views"</h2>
-                    <ul class="view-list">
-                        {saved.into_iter().map(|v| {
-                            let slug = slug.clone();
-                            view! {
-                                <li>
-                                    <a href=format!("{base}?{}", v.query)>{v.name.clone()}</a>
-                                    <ActionForm action=unsave attr:class="inline">
-                                        <input type="hidden" name="slug" value=slug/>
-                                        <input type="hidden" name="id" value=v.id/>
-                                        <button type="submit" class="link" aria-label=format!("Delete the view {}", v.name)>"×"</button>
-                                    </ActionForm>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
-                })}
-                {(!current_query.is_empty()).then({
-                    let slug = slug.clone();
-                    let current_query = current_query.clone();
-                    move || view! {
-                    <ActionForm action=save>
-                        <FormError error=save_error/>
-                        <input type="hidden" name="slug" value=slug/>
-                        <input type="hidden" name="query" value=current_query.clone()/>
-                        <Field label="Save these filters as" name="name" error=save_error/>
-                        <button type="submit">"Save view"</button>
-                    </ActionForm>
-                }})}
-                {is_admin.then({
-                    let slug = slug.clone();
-                    let categories = categories.clone();
-                    move || {
-                    let slug_add = slug.clone();
-                    view! {
-                        <h2>"Categories"</h2>
-                        <ul class="view-list">
-                            {categories.into_iter().map(|c| {
-                                let slug = slug.clone();
-                                view! {
-                                    <li>
-                                        <span>{c.label.clone()}</span>
-                                        <ActionForm action=remove_category attr:class="inline">
-                                            <input type="hidden" name="slug" value=slug/>
-                                            <input type="hidden" name="id" value=c.value.clone()/>
-                                            <button type="submit" class="link" aria-label=format!("Delete the category {}", c.label)>"×"</button>
-                                        </ActionForm>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                        <ActionForm action=add_category>
-                            <input type="hidden" name="slug" value=slug_add/>
-                            <Field label="New category" name="category_name" error=category_error/>
-                            <button type="submit">"Add category"</button>
-                        </ActionForm>
-                    }
-                }})}
-                <Shortcuts keys=LIST_KEYS/>
-            </aside>
             <section class="tickets-main" aria-labelledby="tickets-title">
-                <h1 id="tickets-title">{workspace} " — tickets"</h1>
+                <div class="page-head">
+                    <h1 id="tickets-title">{title} <span class="visually-hidden">" — " {workspace}</span></h1>
+                    <a class="button primary" href=format!("{base}/new") data-key="c">"New ticket"</a>
+                </div>
                 <form method="get" action=base.clone() class="filters" role="search">
                     <div class="field search">
                         <label for="search">"Search"</label>
                         <input id="search" name="q" type="search" value=get(&q.q) data-key="/" placeholder="Words in subjects, messages, requesters"/>
                     </div>
+                    <button type="submit" class="search-go">"Search"</button>
+                    <details class="more-filters" open=filtering>
+                        <summary>"Filters"</summary>
+                        <div class="filter-fields">
                     <div class="field">
                         <label for="filter-status">"Status"</label>
                         <select id="filter-status" name="status">{options(&status_choices, &get(&q.status))}</select>
@@ -262,8 +199,10 @@ fn ListBody(
                         <label for="filter-sort">"Order"</label>
                         <select id="filter-sort" name="sort">{options(&sorts, &get(&q.sort))}</select>
                     </div>
-                    <button type="submit">"Apply"</button>
-                    <a href=base.clone()>"Clear"</a>
+                        <button type="submit">"Apply"</button>
+                        <a href=base.clone()>"Clear"</a>
+                        </div>
+                    </details>
                 </form>
                 <ActionForm action=bulk>
                     <input type="hidden" name="slug" value=slug.clone()/>
@@ -344,6 +283,8 @@ fn ListBody(
                     }}
                 </ActionForm>
                 {next_link.map(|href| view! { <p class="pager"><a href=href rel="next">"Next page →"</a></p> })}
+                {save_form}
+                <Shortcuts keys=LIST_KEYS/>
             </section>
         </div>
     }

@@ -27,6 +27,12 @@ pub fn TicketPage() -> impl IntoView {
     let edit = ServerAction::<EditMessage>::new();
     let update_error = error_of(update.value());
     let edit_error = error_of(edit.value());
+    // The navigation's counts follow a change of status or assignee.
+    Effect::watch(
+        move || update.version().get() + take.version().get(),
+        |_, _, _| crate::layout::refresh_shell(),
+        false,
+    );
     let ticket = Resource::new(
         move || {
             (
@@ -214,6 +220,9 @@ fn TicketBody(
                         {(!r.comment.is_empty()).then(|| view! { <blockquote>{r.comment.clone()}</blockquote> })}
                     </section>
                 })}
+                // A phone shows the thread first and these folded; a wide screen shows them open beside it.
+                <details class="fold">
+                <summary>"Status, priority, assignee"</summary>
                 {(!mine).then(|| {
                     let slug = slug.clone();
                     view! {
@@ -253,6 +262,7 @@ fn TicketBody(
                     <Field label="Tags" name="tags" required=false hint="Separated by commas" value=tags.join(", ") error=update_error/>
                     <button type="submit" class="primary">"Save changes"</button>
                 </ActionForm>
+                </details>
                 <Shortcuts keys=TICKET_KEYS/>
             </aside>
         </div>

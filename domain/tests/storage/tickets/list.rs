@@ -189,7 +189,7 @@ async fn the_list_filters_sorts_pages_and_counts(env: TestEnv) {
     assert_eq!(views::saved_views(&ws, 1).await.unwrap(), vec![view.clone()]);
     assert!(views::saved_views(&ws, 2).await.unwrap().is_empty());
 
-    // The list page's side panel is what the separate reads give, in one query.
+    // The navigation and the list page's filter choices are what the separate reads give, one query each.
     tickets::create_category(&ws, &me, "Accounts", start).await.unwrap();
     views::save_view(&ws, 1, "Mine", "assignee=me", Utc::now())
         .await
@@ -199,16 +199,17 @@ async fn the_list_filters_sorts_pages_and_counts(env: TestEnv) {
         .unwrap();
     let now = Utc::now();
     for agent in [1, 2, 3] {
-        let panel = views::panel(&ws, agent, now).await.unwrap();
-        assert_eq!(panel.counts, views::counts(&ws, agent, now).await.unwrap());
-        assert_eq!(panel.categories, tickets::categories(&ws).await.unwrap());
-        assert_eq!(panel.tags, tickets::all_tags(&ws).await.unwrap());
-        assert_eq!(panel.saved, views::saved_views(&ws, agent).await.unwrap());
+        let nav = views::nav(&ws, agent, now).await.unwrap();
+        assert_eq!(nav.counts, views::counts(&ws, agent, now).await.unwrap());
+        assert_eq!(nav.saved, views::saved_views(&ws, agent).await.unwrap());
     }
-    let panel = views::panel(&ws, 1, now).await.unwrap();
-    assert_eq!(panel.counts.my_open, 3);
+    let panel = views::panel(&ws).await.unwrap();
+    assert_eq!(panel.categories, tickets::categories(&ws).await.unwrap());
+    assert_eq!(panel.tags, tickets::all_tags(&ws).await.unwrap());
+    let nav = views::nav(&ws, 1, now).await.unwrap();
+    assert_eq!(nav.counts.my_open, 3);
     let names = |v: &[views::SavedView]| v.iter().map(|v| v.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&panel.saved), ["Mine", "Urgent"]);
+    assert_eq!(names(&nav.saved), ["Mine", "Urgent"]);
     assert_eq!(
         panel.categories.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
         ["Accounts", "Billing"]
@@ -263,7 +264,7 @@ async fn recently_solved_follows_solves_reopens_and_the_clock(env: TestEnv) {
                 .count() as i64;
             let counts = views::counts(&ws, 1, when).await.unwrap();
             assert_eq!(counts.recently_solved, expected, "{label}, at {when}");
-            assert_eq!(views::panel(&ws, 1, when).await.unwrap().counts, counts, "{label}");
+            assert_eq!(views::nav(&ws, 1, when).await.unwrap().counts, counts, "{label}");
         }
     };
     check("solved").await;

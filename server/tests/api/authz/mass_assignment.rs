@@ -129,15 +129,15 @@ impl World {
 
         // A view saved with `account_id` naming A's owner is the agent's.
         if with_extras.get("w/views/save") == Some(&200) {
-            let saved = |list: &Value| {
-                list["saved"]
+            let saved = |shell: &Value| {
+                shell["workspace"]["saved"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .any(|v| v["name"] == "View of mass-x")
             };
-            let mine = self.json_of("w/tickets", &[("slug", "alpha")], agent.as_deref()).await;
-            let owners = self.json_of("w/tickets", &[("slug", "alpha")], owner.as_deref()).await;
+            let mine = self.json_of("shell", &[("path", "/w/alpha")], agent.as_deref()).await;
+            let owners = self.json_of("shell", &[("path", "/w/alpha")], owner.as_deref()).await;
             if !saved(&mine) || saved(&owners) {
                 self.problems.push(format!(
                     "w/views/save with account_id of the owner: the agent has it {}, the owner {}",

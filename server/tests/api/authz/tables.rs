@@ -51,6 +51,12 @@ const ADMIN: Rule = Rule::Staff(Need::Admin, 200);
 pub(super) const FUNCTIONS: &[Function] = &[
     // Accounts and sign-in.
     read("me", Rule::Public(200), &[]),
+    // The frame's state: a workspace's navigation only for its members, nothing for anyone else.
+    read(
+        "shell",
+        Rule::Public(200),
+        &[("path", "/w/{slug}/tickets"), ("query", "?status=unsolved")],
+    ),
     // A weak password: refused, so nobody is signed up (or in) on the caller's session.
     write(
         "signup",
@@ -108,7 +114,7 @@ pub(super) const FUNCTIONS: &[Function] = &[
         &[("current", "not my password"), ("email", "new+{who}@elsewhere.example")],
     ),
     // The team.
-    read("w/overview", AGENT, &[SLUG]),
+    read("w/home", AGENT, &[SLUG]),
     read("w/team", AGENT, &[SLUG]),
     write(
         "w/team/invite",
@@ -183,6 +189,7 @@ pub(super) const FUNCTIONS: &[Function] = &[
     ),
     // A's agent's own view.
     write("w/views/delete", AGENT, &[SLUG, ("id", "{view_id}")]),
+    read("w/categories", AGENT, &[SLUG]),
     write("w/categories/create", ADMIN, &[SLUG, ("name", "Category of {who}")]),
     write("w/categories/delete", ADMIN, &[SLUG, ("id", "{cat_id}")]),
     read("w/tickets/new", AGENT, &[SLUG]),

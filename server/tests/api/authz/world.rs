@@ -240,8 +240,8 @@ impl World {
             200,
         )
         .await;
-        let list = self.json_of("w/tickets", &[("slug", "alpha")], agent.as_deref()).await;
-        let view_id = list["saved"]
+        let shell = self.json_of("shell", &[("path", "/w/alpha")], agent.as_deref()).await;
+        let view_id = shell["workspace"]["saved"]
             .as_array()
             .unwrap()
             .iter()

@@ -158,7 +158,7 @@ async fn a_customer_reaches_only_their_own_requests_and_no_staff_function(backen
             ][..],
         ),
         ("w/tickets/new", &[("slug", "alpha")][..]),
-        ("w/overview", &[("slug", "alpha")][..]),
+        ("w/home", &[("slug", "alpha")][..]),
         ("w/team", &[("slug", "alpha")][..]),
         (
             "w/team/invite",
