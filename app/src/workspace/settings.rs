@@ -76,16 +76,32 @@ pub fn Settings() -> impl IntoView {
     }
 }
 
+/// The topics. Read through the team, so that only the workspace's members see even this page.
 #[component]
 fn Overview() -> impl IntoView {
-    let base = format!("/w/{}/settings", slug().get_untracked());
+    let slug = slug();
+    let base = format!("/w/{}/settings", slug.get_untracked());
+    let team = Resource::new(move || slug.get(), team);
     view! {
         <SettingsPage current="" title="Settings">
-            <ul class="topic-list">
-                {TOPICS.iter().map(|(key, label, what)| view! {
-                    <li><a href=format!("{base}/{key}")>{*label}</a><p class="hint">{*what}</p></li>
-                }).collect_view()}
-            </ul>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let base = base.clone();
+                    Suspend::new(async move {
+                        match team.await {
+                            Ok(team) => view! {
+                                {(!team.can_manage).then(|| view! { <OnlyManagers/> })}
+                                <ul class="topic-list">
+                                    {TOPICS.iter().map(|(key, label, what)| view! {
+                                        <li><a href=format!("{base}/{key}")>{*label}</a><p class="hint">{*what}</p></li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(error) => view! { <LoadError error/> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
         </SettingsPage>
     }
 }

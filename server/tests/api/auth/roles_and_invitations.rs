@@ -3,7 +3,7 @@
 use super::*;
 use crate::helpers::Backend;
 use app::workspace::api::{
-    self as workspace, AcceptInvitation, ChangeRole, Invitation, Invite, RemoveMember, SetSignInCode, WorkspaceOverview,
+    self as workspace, AcceptInvitation, ChangeRole, Invitation, Invite, RemoveMember, SetSignInCode, WorkspaceHome,
 };
 use serde_json::Value;
 
@@ -44,7 +44,7 @@ async fn every_team_function_checks_the_callers_role(backend: Backend) {
     }
     expect(app.call_fn(&workspace::Team { slug: "alpha".into() }, None).await, 401).await;
     expect(
-        app.call_fn(&WorkspaceOverview { slug: "alpha".into() }, Some(&stranger))
+        app.call_fn(&WorkspaceHome { slug: "alpha".into() }, Some(&stranger))
             .await,
         404,
     )

@@ -129,13 +129,7 @@ impl World {
 
         // A view saved with `account_id` naming A's owner is the agent's.
         if with_extras.get("w/views/save") == Some(&200) {
-            let saved = |shell: &Value| {
-                shell["workspace"]["saved"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|v| v["name"] == "View of mass-x")
-            };
+            let saved = |shell: &Value| shell["nav"].as_str().unwrap_or_default().contains("View of mass-x");
             let mine = self.json_of("shell", &[("path", "/w/alpha")], agent.as_deref()).await;
             let owners = self.json_of("shell", &[("path", "/w/alpha")], owner.as_deref()).await;
             if !saved(&mine) || saved(&owners) {

@@ -398,6 +398,8 @@ pub(super) const PAGE_ROWS: &[(&str, Page, &str)] = &[
     ("/invitations/{token}", Page::Public, "/invitations/{bogus}"),
     ("/w/{slug}", Page::Staff, "/w/{slug}"),
     ("/w/{slug}/team", Page::Staff, "/w/{slug}/team"),
+    ("/w/{slug}/settings", Page::Staff, "/w/{slug}/settings"),
+    ("/w/{slug}/settings/{topic}", Page::Staff, "/w/{slug}/settings/team"),
     ("/w/{slug}/tickets", Page::Staff, "/w/{slug}/tickets"),
     ("/w/{slug}/tickets/new", Page::Staff, "/w/{slug}/tickets/new"),
     ("/w/{slug}/tickets/{number}", Page::Staff, "/w/{slug}/tickets/{n_staff}"),

@@ -241,13 +241,8 @@ impl World {
         )
         .await;
         let shell = self.json_of("shell", &[("path", "/w/alpha")], agent.as_deref()).await;
-        let view_id = shell["workspace"]["saved"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"] == "View CANARY-ALPHA-VIEW")
-            .and_then(|v| v["id"].as_i64())
-            .unwrap();
+        let view_id = saved_view_id(shell["nav"].as_str().unwrap_or_default(), "View CANARY-ALPHA-VIEW")
+            .expect("the navigation lists the saved view with its delete form");
         expect(
             self.app
                 .call(
@@ -345,4 +340,12 @@ impl World {
             self.vars.insert(name, value);
         }
     }
+}
+
+/// The id of the saved view `name` in the navigation's HTML: the hidden `id` of its delete form.
+fn saved_view_id(nav: &str, name: &str) -> Option<i64> {
+    let rest = &nav[nav.find(name)?..];
+    let key = "name=\"id\" value=\"";
+    let start = rest.find(key)? + key.len();
+    rest[start..].split('"').next()?.parse().ok()
 }

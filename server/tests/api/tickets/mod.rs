@@ -40,6 +40,12 @@ async fn list(app: &TestApp, cookie: &str, slug: &str, query: &[(&str, &str)]) -
     serde_json::from_str(&expect(app.call("w/tickets", &form, Some(cookie)).await, 200).await).unwrap()
 }
 
+/// The built-in views' counts, as the navigation shows them.
+async fn view_counts(app: &TestApp, cookie: &str, slug: &str) -> Value {
+    serde_json::from_str(&expect(app.call("w/tickets/counts", &[("slug", slug)], Some(cookie)).await, 200).await)
+        .unwrap()
+}
+
 async fn ticket(app: &TestApp, cookie: &str, slug: &str, number: i64) -> Value {
     let body = expect(
         app.call_fn(
