@@ -207,3 +207,17 @@ fn copy(text: &str) {
 
 #[cfg(not(feature = "hydrate"))]
 fn copy(_text: &str) {}
+
+/// A labelled read-only text (an address to share) with its copy button beside it.
+#[component]
+pub fn CopyField(label: &'static str, id: &'static str, text: String, what: &'static str) -> impl IntoView {
+    view! {
+        <div class="field copyable">
+            <label for=id>{label}</label>
+            <div class="copy-row">
+                <input id=id type="url" readonly value=text.clone()/>
+                <CopyButton text what/>
+            </div>
+        </div>
+    }
+}

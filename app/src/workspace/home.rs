@@ -4,7 +4,7 @@
 use super::api::{ChecklistItem, HomeView, workspace_home};
 use crate::{
     auth::pages::LoadError,
-    forms::CopyButton,
+    forms::CopyField,
     tickets::api::{TicketRow, ViewCounts},
 };
 use leptos::prelude::*;
@@ -80,8 +80,8 @@ fn HomeBody(home: HomeView) -> impl IntoView {
             </div>
             <section class="home-box share" aria-labelledby="share-title">
                 <h2 id="share-title">"Where customers reach you"</h2>
-                <Address label="Customer portal" id="portal-url" url=portal_url what=" the portal address"/>
-                <Address label="Contact form" id="contact-url" url=contact_url what=" the contact form address"/>
+                <CopyField label="Customer portal" id="portal-url" text=portal_url what=" the portal address"/>
+                <CopyField label="Contact form" id="contact-url" text=contact_url what=" the contact form address"/>
             </section>
         </div>
     }
@@ -169,18 +169,5 @@ fn Rows(rows: Vec<TicketRow>, tickets: String) -> impl IntoView {
                 }
             }).collect_view()}
         </ul>
-    }
-}
-
-#[component]
-fn Address(label: &'static str, id: &'static str, url: String, what: &'static str) -> impl IntoView {
-    view! {
-        <div class="field copyable">
-            <label for=id>{label}</label>
-            <div class="copy-row">
-                <input id=id type="url" readonly value=url.clone()/>
-                <CopyButton text=url what/>
-            </div>
-        </div>
     }
 }

@@ -4,7 +4,7 @@
 use super::api::*;
 use crate::{
     auth::pages::LoadError,
-    forms::{CopyButton, Field, FormError, error_of, textarea_text},
+    forms::{CopyButton, CopyField, Field, FormError, error_of, textarea_text},
     insights::api::{SavePortalSettings, portal_settings},
     tickets::api::{CreateCategory, DeleteCategory, categories},
 };
@@ -163,19 +163,6 @@ fn PortalSettings() -> impl IntoView {
                 })}
             </Suspense>
         </SettingsPage>
-    }
-}
-
-#[component]
-fn CopyField(label: &'static str, id: &'static str, text: String, what: &'static str) -> impl IntoView {
-    view! {
-        <div class="field copyable">
-            <label for=id>{label}</label>
-            <div class="copy-row">
-                <input id=id type="url" readonly value=text.clone()/>
-                <CopyButton text what/>
-            </div>
-        </div>
     }
 }
 
