@@ -175,7 +175,15 @@ pub struct PortalSettingsView {
     pub embed_snippet: String,
 }
 
-/// The portal's settings and public addresses, for the workspace page.
+/// The public addresses of a workspace's portal and of its contact form, on the site at `base_url`.
+#[cfg(feature = "ssr")]
+pub fn portal_addresses(base_url: &str, slug: &str) -> (String, String) {
+    let portal = format!("{}/p/{slug}", base_url.trim_end_matches('/'));
+    let contact = format!("{portal}/contact");
+    (portal, contact)
+}
+
+/// The portal's settings and public addresses, for the Settings area.
 #[server(endpoint = "w/settings/portal/show")]
 pub async fn portal_settings(slug: String) -> Result<PortalSettingsView, AppError> {
     use crate::context::Staff;
@@ -189,13 +197,14 @@ pub async fn portal_settings(slug: String) -> Result<PortalSettingsView, AppErro
     let settings = domain::workspace::portal::portal_settings(&ws).await?;
     let base = services.base_url.trim_end_matches('/');
     let embed = format!("{base}/embed/{}/contact", membership.slug);
+    let (portal_url, contact_url) = portal_addresses(&services.base_url, &membership.slug);
     Ok(PortalSettingsView {
         slug: membership.slug.clone(),
         is_admin: matches!(membership.role, Role::Owner | Role::Admin),
         brand_color: settings.brand_color.unwrap_or_default(),
         shared_domains: settings.shared_domains.join(", "),
-        portal_url: format!("{base}/p/{}", membership.slug),
-        contact_url: format!("{base}/p/{}/contact", membership.slug),
+        portal_url,
+        contact_url,
         embed_snippet: format!(
             "<iframe src=\"{embed}\" title=\"Contact {}\" style=\"width:100%;min-height:720px;border:0\" loading=\"lazy\"></iframe>",
             crate::portal::api::attr_escape(&membership.name)

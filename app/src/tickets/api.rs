@@ -34,7 +34,7 @@ pub async fn ticket_list(slug: String, #[server(default)] query: ListQuery) -> R
     Ok(support::list_view(&membership, listing, agents, me))
 }
 
-/// The built-in views' counts alone (for refreshing the side panel).
+/// The built-in views' counts alone, as data (the navigation shows them as HTML, [`crate::layout::api::shell_state`]).
 #[server(endpoint = "w/tickets/counts")]
 pub async fn ticket_counts(slug: String) -> Result<ViewCounts, AppError> {
     use crate::context::{Staff, now};

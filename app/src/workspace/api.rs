@@ -109,8 +109,7 @@ pub async fn workspace_home(slug: String) -> Result<HomeView, AppError> {
     } = Staff::require(&slug, Role::Agent).await?;
     let home = domain::workspace::home::look(&ws, current.account.id, now()).await?;
     let verified = current.account.email_verified_at.is_some();
-    let base = services.base_url.trim_end_matches('/');
-    let portal_url = format!("{base}/p/{}", membership.slug);
+    let (portal_url, contact_url) = crate::insights::api::portal_addresses(&services.base_url, &membership.slug);
     let checklist = if membership.role == Role::Owner {
         let branded = domain::workspace::portal::portal_settings(&ws)
             .await?
@@ -157,8 +156,8 @@ pub async fn workspace_home(slug: String) -> Result<HomeView, AppError> {
         changed: rows(home.changed),
         more_changed: home.more_changed,
         since: home.since.map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
-        contact_url: format!("{portal_url}/contact"),
         portal_url,
+        contact_url,
         checklist,
     })
 }
